@@ -1,0 +1,6 @@
+export { createPool } from "./pool.js";
+export type { Pool, PoolOptions, PoolEvent, WorkerInfo, InvokeOptions, InvokeResult } from "./pool.js";
+export type { InvokeRequest } from "./worker-client.js";
+export { BridgeError, PythonError } from "./bridge-error.js";
+export type { Code, BridgeErrorOptions, PythonExceptionInfo } from "./bridge-error.js";
+export { bundledWorkerPath } from "./worker-source.js";

@@ -1,0 +1,182 @@
+import { createInterface } from "node:readline";
+import { delimiter } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { execa } from "execa";
+import { BridgeError } from "./bridge-error.js";
+
+/** How to start one Python worker process. @private */
+export interface SpawnWorkerOptions {
+  /** Worker id used in logs and errors, e.g. `w1`. */
+  id: string;
+  python: string;
+  socketPath: string;
+  /** Directory put first on PYTHONPATH (holds `bridge_worker`), or none. */
+  workerPath: string | undefined;
+  env: Readonly<Record<string, string>>;
+  cwd: string | undefined;
+  threads: number | undefined;
+  startTimeoutMs: number;
+  onLog: (line: string) => void;
+}
+
+/** How a worker process ended. @private */
+export interface WorkerExit {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+const STDERR_TAIL_LINES = 40;
+
+/**
+ * A running Python worker process: spawned, ready (its socket bound), with its
+ * stderr forwarded and the last lines kept for error messages.
+ * @private
+ */
+export class WorkerProcess {
+  readonly pid: number;
+  /** Resolves once the process has exited, however it ended. */
+  readonly exited: Promise<WorkerExit>;
+  private exit: WorkerExit | undefined;
+  private readonly tail: string[];
+
+  private constructor(
+    private readonly proc: ChildProcess,
+    tail: string[],
+    exited: Promise<WorkerExit>,
+  ) {
+    this.pid = proc.pid ?? -1;
+    this.tail = tail;
+    this.exited = exited.then((e) => (this.exit = e));
+  }
+
+  /** Spawns the worker and waits for its ready line. */
+  static async spawn(options: SpawnWorkerOptions): Promise<WorkerProcess> {
+    const args = ["-m", "bridge_worker", "--socket", options.socketPath];
+    if (options.threads !== undefined) args.push("--threads", String(options.threads));
+    const inherited = options.env.PYTHONPATH ?? process.env.PYTHONPATH;
+    const pythonPath = [options.workerPath, inherited].filter((p) => p).join(delimiter);
+    const proc = execa(options.python, args, {
+      env: { ...options.env, PYTHONUNBUFFERED: "1", ...(pythonPath ? { PYTHONPATH: pythonPath } : {}) },
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      buffer: false,
+      reject: false,
+      // execa kills the worker when this Node process exits, however it exits.
+      cleanup: true,
+    });
+    const tail: string[] = [];
+    const exited = new Promise<WorkerExit>((resolve) => {
+      proc.once("exit", (exitCode, signal) => resolve({ exitCode, signal }));
+    });
+    // Swallow execa's own result promise: exits are reported through `exited`.
+    proc.catch(() => undefined);
+    proc.once("error", () => undefined);
+
+    if (proc.stderr) {
+      createInterface({ input: proc.stderr }).on("line", (line) => {
+        tail.push(line);
+        if (tail.length > STDERR_TAIL_LINES) tail.shift();
+        options.onLog(line);
+      });
+    }
+    const worker = new WorkerProcess(proc as unknown as ChildProcess, tail, exited);
+    await worker.waitReady(options);
+    return worker;
+  }
+
+  private waitReady(options: SpawnWorkerOptions): Promise<void> {
+    const proc = this.proc;
+    return new Promise<void>((resolve, reject) => {
+      const lines = createInterface({ input: proc.stdout! });
+      const fail = (error: BridgeError) => {
+        clearTimeout(timer);
+        lines.close();
+        proc.kill("SIGKILL");
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        fail(
+          new BridgeError(
+            "unavailable",
+            `worker ${options.id} (${options.python}) did not become ready within ${options.startTimeoutMs} ms${this.stderrHint()}`,
+            { details: { worker: options.id, pid: this.pid } },
+          ),
+        );
+      }, options.startTimeoutMs);
+      lines.once("line", (line) => {
+        let ready: { event?: string } | undefined;
+        try {
+          ready = JSON.parse(line) as { event?: string };
+        } catch {
+          ready = undefined;
+        }
+        if (ready?.event !== "ready") {
+          fail(new BridgeError("internal", `worker ${options.id} printed ${JSON.stringify(line)} instead of its ready line`));
+          return;
+        }
+        clearTimeout(timer);
+        lines.close();
+        resolve();
+      });
+      void this.exited.then((exit) => {
+        clearTimeout(timer);
+        reject(
+          new BridgeError(
+            "unavailable",
+            `worker ${options.id} could not start: \`${options.python} -m bridge_worker\` exited with ${describeExit(exit)}${this.stderrHint()}`,
+            { details: { worker: options.id, pid: this.pid, ...exit, stderr: this.stderrTail() } },
+          ),
+        );
+      });
+      proc.once("error", (error) => {
+        clearTimeout(timer);
+        reject(
+          new BridgeError("unavailable", `worker ${options.id} could not start ${options.python}: ${error.message}`, {
+            cause: error,
+          }),
+        );
+      });
+    });
+  }
+
+  /** How the process ended, once it has. */
+  get exitInfo(): WorkerExit | undefined {
+    return this.exit;
+  }
+
+  /** The last lines the worker wrote to stderr. */
+  stderrTail(): string {
+    return this.tail.join("\n");
+  }
+
+  private stderrHint(): string {
+    const tail = this.tail.slice(-12).join("\n");
+    return tail ? `; its stderr ends with:\n${tail}` : "";
+  }
+
+  /** Sends a signal (default SIGTERM). */
+  kill(signal: NodeJS.Signals = "SIGTERM"): void {
+    if (this.exit === undefined) this.proc.kill(signal);
+  }
+
+  /** Whether this process keeps the Node event loop alive. */
+  setRef(ref: boolean): void {
+    const streams = [this.proc.stdin, this.proc.stdout, this.proc.stderr] as Array<
+      { ref?: () => void; unref?: () => void } | null
+    >;
+    if (ref) {
+      this.proc.ref();
+      for (const s of streams) s?.ref?.();
+    } else {
+      this.proc.unref();
+      for (const s of streams) s?.unref?.();
+    }
+  }
+}
+
+/** "exit code 1", "signal SIGKILL". @private */
+export function describeExit(exit: WorkerExit): string {
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`;
+}

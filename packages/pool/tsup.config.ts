@@ -1,0 +1,20 @@
+import { cpSync, rmSync } from "node:fs";
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: ["src/index.ts"],
+  format: ["esm"],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: "node20",
+  // Ship the Python worker inside the npm package: `npm install @bridge/pool` is all a
+  // machine needs besides an interpreter with the worker's dependencies.
+  onSuccess: async () => {
+    rmSync("dist/python", { recursive: true, force: true });
+    cpSync("../../python/bridge_worker", "dist/python/bridge_worker", {
+      recursive: true,
+      filter: (src) => !src.includes("__pycache__"),
+    });
+  },
+});
