@@ -1,0 +1,149 @@
+import { BridgeError, createPool, type Pool, type PoolOptions } from "@bridge/pool";
+import type { CallOptions } from "./call-options.js";
+import { decode, encode } from "./codec.js";
+import { PyRef, type RefHost } from "./py-ref.js";
+
+/** Options for {@link createBridge}. */
+export interface BridgeOptions extends Omit<PoolOptions, "python" | "size"> {
+  /** The Python executable. Default: `$BRIDGE_PYTHON`, else `python3`. */
+  python?: string;
+  /** Number of Python worker processes. Default: 1. */
+  workers?: number;
+  /** Default deadline for every call, in milliseconds. Default: none. */
+  timeoutMs?: number;
+}
+
+/** A handle on one Python module: `bridge.module("json").call("dumps", [value])`. */
+export interface PyModule {
+  /** The module's import name. */
+  readonly name: string;
+  /** Calls `module.name(*args, **kwargs)`; `name` may be a dotted path (`"JSONDecoder.decode"` is not bound: use refs for methods). */
+  call<T = unknown>(
+    name: string,
+    args?: readonly unknown[],
+    kwargs?: Readonly<Record<string, unknown>>,
+    options?: CallOptions,
+  ): Promise<T>;
+  /** Reads `module.name` (a constant, a class as a ref...). */
+  get<T = unknown>(name: string, options?: CallOptions): Promise<T>;
+}
+
+/** A running bridge to Python: a pool of workers and the calls made through it. */
+export interface Bridge {
+  /**
+   * Calls a Python callable by its dotted path, e.g. `bridge.call("math.sqrt", [16])`.
+   * Plain data comes back as JS values; any other object as a {@link PyRef}.
+   */
+  call<T = unknown>(
+    target: string,
+    args?: readonly unknown[],
+    kwargs?: Readonly<Record<string, unknown>>,
+    options?: CallOptions,
+  ): Promise<T>;
+  /** Reads a module-level value by its dotted path, e.g. `bridge.get("math.pi")`. */
+  get<T = unknown>(target: string, options?: CallOptions): Promise<T>;
+  /** A handle on one module. */
+  module(name: string): PyModule;
+  /** The worker pool underneath (workers, in-flight count). */
+  readonly pool: Pool;
+  /** Finishes in-flight calls and stops every worker. */
+  close(options?: { graceMs?: number }): Promise<void>;
+  /** `await using bridge = await createBridge()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts Python workers and returns a bridge to call into them.
+ *
+ * ```ts
+ * await using bridge = await createBridge({ python: ".venv/bin/python" });
+ * await bridge.call("math.sqrt", [16]); // 4
+ * ```
+ */
+export async function createBridge(options: BridgeOptions = {}): Promise<Bridge> {
+  const { python, workers, timeoutMs, ...poolOptions } = options;
+  const pool = await createPool({
+    ...poolOptions,
+    python: python ?? process.env.BRIDGE_PYTHON ?? "python3",
+    ...(workers === undefined ? {} : { size: workers }),
+  });
+  return new BridgeImpl(pool, timeoutMs);
+}
+
+const asyncDispose: typeof Symbol.asyncDispose =
+  Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
+
+class BridgeImpl implements Bridge, RefHost {
+  constructor(
+    readonly pool: Pool,
+    private readonly defaultTimeoutMs: number | undefined,
+  ) {}
+
+  call<T>(
+    target: string,
+    args: readonly unknown[] = [],
+    kwargs: Readonly<Record<string, unknown>> = {},
+    options?: CallOptions,
+  ): Promise<T> {
+    return this.run("call", target, undefined, [args, kwargs], options) as Promise<T>;
+  }
+
+  get<T>(target: string, options?: CallOptions): Promise<T> {
+    return this.run("get", target, undefined, undefined, options) as Promise<T>;
+  }
+
+  module(name: string): PyModule {
+    return {
+      name,
+      call: (member, args, kwargs, options) => this.call(`${name}:${member}`, args, kwargs, options),
+      get: (member, options) => this.get(`${name}:${member}`, options),
+    };
+  }
+
+  invokeOnRef(ref: PyRef, op: "call" | "get" | "set", target: string, payload: unknown, options?: CallOptions) {
+    return this.run(op, target, ref, payload, options);
+  }
+
+  releaseRef(workerId: string, id: string): void {
+    this.pool.release(workerId, [id]);
+  }
+
+  close(options?: { graceMs?: number }): Promise<void> {
+    return this.pool.close(options);
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private async run(
+    op: "call" | "get" | "set",
+    target: string,
+    ref: PyRef | undefined,
+    payload: unknown,
+    options: CallOptions | undefined,
+  ): Promise<unknown> {
+    const encoded = payload === undefined ? undefined : encode(payload, `the arguments of ${describe(target, ref)}`);
+    let workerId = ref?.workerId;
+    for (const holder of encoded?.workers ?? []) {
+      if (workerId !== undefined && holder !== workerId) {
+        throw new BridgeError(
+          "invalid_argument",
+          `${describe(target, ref)} mixes Python objects that live in different workers (${workerId}, ${holder}); objects can only meet inside one worker`,
+        );
+      }
+      workerId = holder;
+    }
+    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    const result = await this.pool.invoke(
+      { op, target, ref: ref?.id, args: encoded?.data },
+      { signal: options?.signal, timeoutMs, workerId },
+    );
+    return decode(result.data, this, result.workerId);
+  }
+}
+
+function describe(target: string, ref: PyRef | undefined): string {
+  if (!ref) return target;
+  return target ? `${ref.type}.${target}` : ref.type;
+}

@@ -1,0 +1,9 @@
+export { createBridge } from "./bridge.js";
+export type { Bridge, BridgeOptions, PyModule } from "./bridge.js";
+export { PyRef } from "./py-ref.js";
+export type { CallOptions } from "./call-options.js";
+export { BridgeError, PythonError } from "@bridge/pool";
+export type { Code, PythonExceptionInfo, WorkerInfo, PoolEvent } from "@bridge/pool";
+
+// For libraries built on the runtime (generated code, introspection):
+export type { Pool } from "@bridge/pool";
