@@ -31,6 +31,12 @@ export interface PoolOptions {
   onLog?: (line: string, worker: WorkerInfo) => void;
   /** Receives lifecycle events (start, exit, restart). */
   onEvent?: (event: PoolEvent) => void;
+  /**
+   * Prepares each worker (the first ones and every replacement) before it takes
+   * calls, e.g. configuring a library's global settings. `invoke` runs on that worker
+   * only. If it throws, the worker counts as failed to start.
+   */
+  setup?: (worker: WorkerInfo, invoke: (request: InvokeRequest, signal?: AbortSignal) => Promise<Uint8Array>) => Promise<void>;
 }
 
 /** What the pool knows about one worker. */
@@ -168,7 +174,9 @@ class WorkerPool implements Pool {
     this.inflightTotal++;
     this.updateRef();
     try {
-      const worker = await this.pick(options.workerId, signal);
+      // Pick synchronously when a worker is ready, so calls issued in the same tick
+      // see each other's load; wait only when every worker is (re)starting.
+      const worker = this.pickReady(options.workerId) ?? (await this.waitForWorker(signal));
       const timeoutMs = request.timeoutMs ?? options.timeoutMs;
       const data = await worker.client.invoke(timeoutMs === undefined ? request : { ...request, timeoutMs }, signal);
       return { data, workerId: worker.info.id };
@@ -224,7 +232,8 @@ class WorkerPool implements Pool {
     }
   }
 
-  private async pick(workerId: string | undefined, signal: AbortSignal | undefined): Promise<LiveWorker> {
+  /** The worker to run on now: the named one, else the least-loaded ready one. */
+  private pickReady(workerId: string | undefined): LiveWorker | undefined {
     if (this.closing) throw new BridgeError("unavailable", "the pool is closed");
     if (workerId !== undefined) {
       const worker = this.byId.get(workerId);
@@ -242,11 +251,13 @@ class WorkerPool implements Pool {
       const worker = slot.worker;
       if (worker && (best === undefined || worker.client.inflight < best.client.inflight)) best = worker;
     }
-    if (best) return best;
+    return best;
+  }
+
+  private waitForWorker(signal: AbortSignal | undefined): Promise<LiveWorker> {
     if (this.slots.every((s) => s.worker === undefined && s.starting === undefined && !s.restartPending)) {
-      throw new BridgeError("unavailable", "no Python worker is running and none is starting (restarts exhausted)");
+      return Promise.reject(new BridgeError("unavailable", "no Python worker is running and none is starting (restarts exhausted)"));
     }
-    // Every worker is (re)starting: wait for one.
     return new Promise<LiveWorker>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
       this.waiters.push(waiter);
@@ -330,6 +341,19 @@ class WorkerPool implements Pool {
       client.close(BridgeError.from(error, "unavailable"));
       process_.kill("SIGKILL");
       throw new BridgeError("unavailable", `worker ${id} did not answer its handshake: ${String(error)}`, { cause: error });
+    }
+    if (this.options.setup) {
+      const ready = info;
+      try {
+        await this.options.setup(ready, (request, signal) => client.invoke(request, signal));
+      } catch (error) {
+        client.close(BridgeError.from(error, "unavailable"));
+        process_.kill("SIGKILL");
+        throw new BridgeError("unavailable", `the setup of worker ${id} failed: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+          details: { worker: id },
+        });
+      }
     }
     const worker: LiveWorker = { info, startedAt: Date.now(), process: process_, client, expectedExit: false };
     if (this.closing) {

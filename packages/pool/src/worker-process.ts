@@ -118,6 +118,8 @@ export class WorkerProcess {
         }
         clearTimeout(timer);
         lines.close();
+        // The worker sends nothing more on stdout (it redirects it to stderr): let the pipe drain and close.
+        proc.stdout!.resume();
         resolve();
       });
       void this.exited.then((exit) => {
@@ -163,15 +165,17 @@ export class WorkerProcess {
 
   /** Whether this process keeps the Node event loop alive. */
   setRef(ref: boolean): void {
-    const streams = [this.proc.stdin, this.proc.stdout, this.proc.stderr] as Array<
-      { ref?: () => void; unref?: () => void } | null
-    >;
+    // A closed pipe (stdout closes after the ready line) has no handle; ref() on it
+    // would queue a listener for a connect that never comes.
+    const streams = [this.proc.stdin, this.proc.stdout, this.proc.stderr].filter(
+      (s): s is NonNullable<typeof s> => s !== null && !s.destroyed,
+    ) as unknown as Array<{ ref?: () => void; unref?: () => void }>;
     if (ref) {
       this.proc.ref();
-      for (const s of streams) s?.ref?.();
+      for (const s of streams) s.ref?.();
     } else {
       this.proc.unref();
-      for (const s of streams) s?.unref?.();
+      for (const s of streams) s.unref?.();
     }
   }
 }
