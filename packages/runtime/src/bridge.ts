@@ -1,17 +1,38 @@
-import { BridgeError, createPool, type Pool, type PoolOptions } from "@bridge/pool";
+import { BridgeError, createPool, type InvokeRequest, type Pool, type PoolOptions, type WorkerInfo } from "@bridge/pool";
 import type { CallOptions } from "./call-options.js";
 import { decode, encode } from "./codec.js";
 import { PyRef, type RefHost } from "./py-ref.js";
 
 /** Options for {@link createBridge}. */
-export interface BridgeOptions extends Omit<PoolOptions, "python" | "size"> {
+export interface BridgeOptions extends Omit<PoolOptions, "python" | "size" | "setup"> {
   /** The Python executable. Default: `$BRIDGE_PYTHON`, else `python3`. */
   python?: string;
   /** Number of Python worker processes. Default: 1. */
   workers?: number;
   /** Default deadline for every call, in milliseconds. Default: none. */
   timeoutMs?: number;
+  /**
+   * Runs on every worker before it takes calls, the first ones and each replacement
+   * after a crash: configure a library's global state here, not with a plain call
+   * (which reaches one worker only).
+   *
+   * ```ts
+   * setup: async (worker) => {
+   *   const lm = await worker.call("dspy.utils.DummyLM", [[{ answer: "Paris" }]]);
+   *   await worker.call("dspy.configure", [], { lm });
+   * }
+   * ```
+   */
+  setup?: (worker: WorkerScope) => Promise<void>;
 }
+
+/** Calls that run on one particular worker, given to {@link BridgeOptions.setup}. */
+export interface WorkerScope extends Pick<Bridge, "call" | "get" | "module"> {
+  /** The worker being prepared. */
+  readonly worker: WorkerInfo;
+}
+
+type PinnedInvoke = (request: InvokeRequest, signal?: AbortSignal) => Promise<Uint8Array>;
 
 /** A handle on one Python module: `bridge.module("json").call("dumps", [value])`. */
 export interface PyModule {
@@ -61,23 +82,43 @@ export interface Bridge {
  * ```
  */
 export async function createBridge(options: BridgeOptions = {}): Promise<Bridge> {
-  const { python, workers, timeoutMs, ...poolOptions } = options;
-  const pool = await createPool({
+  const { python, workers, timeoutMs, setup, ...poolOptions } = options;
+  const bridge = new BridgeImpl(timeoutMs);
+  bridge.pool = await createPool({
     ...poolOptions,
     python: python ?? process.env.BRIDGE_PYTHON ?? "python3",
     ...(workers === undefined ? {} : { size: workers }),
+    ...(setup ? { setup: (info: WorkerInfo, invoke: PinnedInvoke) => setup(bridge.scope(info, invoke)) } : {}),
   });
-  return new BridgeImpl(pool, timeoutMs);
+  return bridge;
 }
 
 const asyncDispose: typeof Symbol.asyncDispose =
   Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
 class BridgeImpl implements Bridge, RefHost {
-  constructor(
-    readonly pool: Pool,
-    private readonly defaultTimeoutMs: number | undefined,
-  ) {}
+  /** Set by createBridge once the pool is up (setup runs before that, on pinned workers). */
+  pool!: Pool;
+
+  constructor(private readonly defaultTimeoutMs: number | undefined) {}
+
+  /** call/get/module bound to one worker, for setup. */
+  scope(worker: WorkerInfo, invoke: PinnedInvoke): WorkerScope {
+    const pinned = { workerId: worker.id, invoke };
+    const call = <T>(target: string, args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}, options?: CallOptions) =>
+      this.run("call", target, undefined, [args, kwargs], options, pinned) as Promise<T>;
+    const get = <T>(target: string, options?: CallOptions) => this.run("get", target, undefined, undefined, options, pinned) as Promise<T>;
+    return {
+      worker,
+      call,
+      get,
+      module: (name) => ({
+        name,
+        call: (member, args, kwargs, options) => call(`${name}:${member}`, args, kwargs, options),
+        get: (member, options) => get(`${name}:${member}`, options),
+      }),
+    };
+  }
 
   call<T>(
     target: string,
@@ -122,6 +163,7 @@ class BridgeImpl implements Bridge, RefHost {
     ref: PyRef | undefined,
     payload: unknown,
     options: CallOptions | undefined,
+    pinned?: { workerId: string; invoke: PinnedInvoke },
   ): Promise<unknown> {
     const encoded = payload === undefined ? undefined : encode(payload, `the arguments of ${describe(target, ref)}`);
     let workerId = ref?.workerId;
@@ -135,6 +177,14 @@ class BridgeImpl implements Bridge, RefHost {
       workerId = holder;
     }
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    if (pinned) {
+      if (workerId !== undefined && workerId !== pinned.workerId) {
+        throw new BridgeError("invalid_argument", `${describe(target, ref)} was given an object from worker ${workerId} while setting up worker ${pinned.workerId}`);
+      }
+      const signal = timeoutMs === undefined ? options?.signal : AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(options?.signal ? [options.signal] : [])]);
+      const data = await pinned.invoke({ op, target, ref: ref?.id, args: encoded?.data }, signal);
+      return decode(data, this, pinned.workerId);
+    }
     const result = await this.pool.invoke(
       { op, target, ref: ref?.id, args: encoded?.data },
       { signal: options?.signal, timeoutMs, workerId },

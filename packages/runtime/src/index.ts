@@ -1,5 +1,5 @@
 export { createBridge } from "./bridge.js";
-export type { Bridge, BridgeOptions, PyModule } from "./bridge.js";
+export type { Bridge, BridgeOptions, PyModule, WorkerScope } from "./bridge.js";
 export { PyRef } from "./py-ref.js";
 export type { CallOptions } from "./call-options.js";
 export { BridgeError, PythonError } from "@bridge/pool";
