@@ -1,0 +1,103 @@
+"""Functions the tests call inside the worker (on the worker's PYTHONPATH)."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import enum
+from typing import Any
+
+cancelled = 0
+value = "initial"
+
+
+def identity(x: Any) -> Any:
+    return x
+
+
+def type_of(x: Any) -> str:
+    return f"{type(x).__module__}.{type(x).__qualname__}"
+
+
+def describe_datetime(x: Any) -> list[Any]:
+    """[isoformat, tzname] so tests can check what the worker received."""
+    return [x.isoformat(), x.tzname()]
+
+
+def raise_from() -> None:
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        raise RuntimeError("lookup failed") from exc
+
+
+def raise_during_handling() -> None:
+    try:
+        1 / 0  # noqa: B018
+    except ZeroDivisionError:
+        raise ValueError("while handling")  # noqa: B904 - the implicit __context__ is the point
+
+
+def raise_suppressed() -> None:
+    try:
+        1 / 0  # noqa: B018
+    except ZeroDivisionError:
+        raise ValueError("context suppressed") from None
+
+
+def raise_chain(n: int) -> None:
+    """Raise an exception whose __cause__ chain is n exceptions long."""
+    exc: BaseException | None = None
+    for i in range(n):
+        new = ValueError(f"level {i}")
+        new.__cause__ = exc
+        exc = new
+    assert exc is not None
+    raise exc
+
+
+async def sleep_and_count(seconds: float) -> str:
+    global cancelled
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        cancelled += 1
+        raise
+    return "slept"
+
+
+async def async_raise() -> None:
+    await asyncio.sleep(0)
+    raise LookupError("async failure")
+
+
+class Color(enum.IntEnum):
+    RED = 1
+
+
+Point = collections.namedtuple("Point", "x y")
+
+
+class Custom:
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def double(self) -> int:
+        return self.n * 2
+
+    def __call__(self, k: int) -> int:
+        return self.n + k
+
+
+def sample_values() -> dict[str, Any]:
+    """Values whose encoding the tests inspect on the wire."""
+    return {
+        "ordered": collections.OrderedDict(a=1),
+        "point": Point(1, 2),
+        "color": Color.RED,
+    }
+
+
+def echo_print(text: str) -> str:
+    print(text)
+    return text

@@ -1,0 +1,121 @@
+"""Process lifecycle: stdout hygiene, stdin EOF, Shutdown, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from harness import ChannelClient, WorkerProcess, run, unpack
+
+from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
+from bridge_worker._gen.bridge.v1 import worker_pb2_grpc as pb_grpc
+
+
+def test_user_prints_go_to_stderr(own_worker: WorkerProcess) -> None:
+    async def scenario() -> None:
+        async with ChannelClient(own_worker.address) as client:
+            assert await client.call_value("bridge_testlib.echo_print", "hello from user") == (
+                "hello from user"
+            )
+            assert await client.call_value("os.write", 1, b"raw fd 1\n") == 9
+
+    run(scenario())
+    assert own_worker.proc.stdin is not None
+    own_worker.proc.stdin.close()
+    assert own_worker.proc.wait(timeout=10) == 0
+    assert own_worker.proc.stdout is not None
+    assert own_worker.proc.stdout.read() == b""  # nothing after the ready line
+    stderr = own_worker.stderr()
+    assert "hello from user" in stderr
+    assert "raw fd 1" in stderr
+
+
+def test_stdin_eof_exits_at_once(own_worker: WorkerProcess) -> None:
+    async def scenario() -> None:
+        async with ChannelClient(own_worker.address) as client:
+            # Busy in user code: EOF must not wait for it.
+            await client.send(client.invoke_frame("time.sleep", [30]))
+            await asyncio.sleep(0.1)
+
+    run(scenario())
+    start = time.monotonic()
+    assert own_worker.proc.stdin is not None
+    own_worker.proc.stdin.close()
+    own_worker.proc.wait(timeout=5)
+    assert time.monotonic() - start < 2
+
+
+def test_shutdown_drains_and_exits_zero(own_worker: WorkerProcess) -> None:
+    async def scenario() -> None:
+        async with ChannelClient(own_worker.address) as client:
+            (inflight,) = await client.send(client.invoke_frame("time.sleep", [0.3]))
+            await asyncio.sleep(0.05)
+            await client.stub.Shutdown(pb.ShutdownRequest(grace_ms=5000))
+            # New calls are refused while draining...
+            refused = await client.error("operator.add", [1, 2])
+            assert refused.code == pb.ERROR_CODE_UNAVAILABLE
+            # ...and the in-flight one still gets its result.
+            reply = await asyncio.wait_for(inflight, 5)
+            assert reply.WhichOneof("kind") == "result"
+            assert unpack(reply.result.value.data) is None
+
+    run(scenario())
+    assert own_worker.proc.wait(timeout=10) == 0
+
+
+def test_shutdown_grace_expires(own_worker: WorkerProcess) -> None:
+    async def scenario() -> None:
+        async with ChannelClient(own_worker.address) as client:
+            (stuck,) = await client.send(client.invoke_frame("time.sleep", [30]))
+            await asyncio.sleep(0.05)
+            start = time.monotonic()
+            await client.stub.Shutdown(pb.ShutdownRequest(grace_ms=200))
+            reply = await asyncio.wait_for(stuck, 5)
+            assert reply.error.code == pb.ERROR_CODE_UNAVAILABLE  # answered, never left pending
+            assert time.monotonic() - start < 2
+
+    run(scenario())
+    assert own_worker.proc.wait(timeout=10) == 0
+
+
+def test_shutdown_without_grace_exits_zero(own_worker: WorkerProcess) -> None:
+    async def scenario() -> None:
+        async with grpc.aio.insecure_channel(own_worker.address) as channel:
+            await pb_grpc.WorkerServiceStub(channel).Shutdown(pb.ShutdownRequest(grace_ms=0))
+
+    run(scenario())
+    assert own_worker.proc.wait(timeout=10) == 0
+
+
+def test_sigterm_exits_cleanly(own_worker: WorkerProcess) -> None:
+    async def scenario() -> None:
+        async with grpc.aio.insecure_channel(own_worker.address) as channel:
+            status = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest()
+            )
+            assert status.status == health_pb2.HealthCheckResponse.SERVING
+
+    run(scenario())
+    own_worker.proc.send_signal(signal.SIGTERM)
+    assert own_worker.proc.wait(timeout=10) == 0
+    assert "Traceback" not in own_worker.stderr()
+
+
+def test_bad_socket_path_fails_without_ready_line() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bridge_worker", "--socket", "/nonexistent-dir/x/w.sock"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=20,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == b""
+    assert b"cannot bind" in proc.stderr

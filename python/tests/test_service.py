@@ -1,0 +1,142 @@
+"""Handshake, health and Describe on a real worker."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from harness import WorkerProcess, run
+
+from bridge_worker import __version__
+from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
+from bridge_worker._gen.bridge.v1 import worker_pb2_grpc as pb_grpc
+
+
+def test_ready_line(worker: WorkerProcess) -> None:
+    assert worker.ready == {
+        "event": "ready",
+        "pid": worker.proc.pid,
+        "socket": worker.socket,
+        "protocol": 1,
+    }
+    assert worker.ready_line.endswith("\n")
+    assert list(worker.ready) == ["event", "pid", "socket", "protocol"]
+
+
+def test_handshake_fills_every_field(worker: WorkerProcess) -> None:
+    async def scenario() -> tuple[pb.HandshakeResponse, pb.HandshakeResponse]:
+        async with grpc.aio.insecure_channel(worker.address) as channel:
+            stub = pb_grpc.WorkerServiceStub(channel)
+            newer = await stub.Handshake(
+                pb.HandshakeRequest(protocol_version=7, host_version="test 1.0")
+            )
+            same = await stub.Handshake(pb.HandshakeRequest(protocol_version=1))
+            return newer, same
+
+    newer, same = run(scenario())
+    assert newer.protocol_version == 1  # min(host's, 1)
+    assert same.protocol_version == 1
+    assert newer.worker_version == __version__
+    assert newer.python_version == ".".join(map(str, sys.version_info[:3]))
+    assert newer.pid == worker.proc.pid
+    assert {"channel", "batch", "refs", "cancel"} <= set(newer.capabilities)
+    assert newer.python_executable == sys.executable
+    assert list(newer.encodings) == [pb.ENCODING_MSGPACK]
+
+
+@pytest.mark.parametrize("service", ["", "bridge.v1.WorkerService"])
+def test_health_serving(worker: WorkerProcess, service: str) -> None:
+    async def scenario() -> int:
+        async with grpc.aio.insecure_channel(worker.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            response = await stub.Check(health_pb2.HealthCheckRequest(service=service))
+            return response.status
+
+    assert run(scenario()) == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_health_unknown_service(worker: WorkerProcess) -> None:
+    async def scenario() -> None:
+        async with grpc.aio.insecure_channel(worker.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await stub.Check(health_pb2.HealthCheckRequest(service="nope.Service"))
+            assert info.value.code() == grpc.StatusCode.NOT_FOUND
+
+    run(scenario())
+
+
+def _describe(worker: WorkerProcess, **kw: object) -> pb.DescribeResponse:
+    async def scenario() -> pb.DescribeResponse:
+        async with grpc.aio.insecure_channel(worker.address) as channel:
+            stub = pb_grpc.WorkerServiceStub(channel)
+            return await stub.Describe(pb.DescribeRequest(**kw))
+
+    return run(scenario())
+
+
+def test_describe_module(worker: WorkerProcess) -> None:
+    response = _describe(worker, module="json")
+    assert response.schema_version == 0
+    doc = json.loads(response.descriptor_json)
+    assert doc["schema_version"] == 0
+    assert doc["module"] == "json"
+    (module,) = doc["modules"]
+    members = {m["name"]: m for m in module["members"]}
+    assert set(members) == {
+        "dump",
+        "dumps",
+        "load",
+        "loads",
+        "JSONDecoder",
+        "JSONDecodeError",
+        "JSONEncoder",
+    }  # json.__all__
+    assert members["dumps"]["kind"] == "function"
+    assert members["dumps"]["signature"].startswith("(obj, *, skipkeys=False")
+    assert members["dumps"]["doc"].startswith("Serialize ``obj`` to a JSON formatted ``str``")
+    assert members["JSONDecoder"]["kind"] == "class"
+    assert members["JSONDecodeError"]["qualname"] == "json.decoder.JSONDecodeError"
+
+
+def test_describe_include_exclude_depth_and_warnings(worker: WorkerProcess) -> None:
+    response = _describe(worker, module="json", include=["dumps", "loads"], exclude=["loads"])
+    (module,) = json.loads(response.descriptor_json)["modules"]
+    assert [m["name"] for m in module["members"]] == ["dumps"]
+
+    deep = json.loads(_describe(worker, module="json", depth=1).descriptor_json)
+    names = [m["name"] for m in deep["modules"]]
+    assert names[0] == "json"
+    assert "json.decoder" in names
+    assert "json.tool" in names  # found by walking the package, not only imported ones
+
+    # Dotted include paths reach into submodules, and only what they name is kept.
+    response = _describe(worker, module="json", depth=1, include=["decoder.JSONDecoder"])
+    doc = json.loads(response.descriptor_json)
+    assert [(m["name"], [x["name"] for x in m["members"]]) for m in doc["modules"]] == [
+        ("json", []),
+        ("json.decoder", ["JSONDecoder"]),
+    ]
+
+    # A module whose __all__ names something missing: a warning, not a failure.
+    response = _describe(worker, module="bridge_testlib_partial")
+    (module,) = json.loads(response.descriptor_json)["modules"]
+    assert [m["name"] for m in module["members"]] == ["present"]
+    assert len(response.warnings) == 1
+    assert "bridge_testlib_partial.missing" in response.warnings[0]
+
+    response = _describe(worker, module="bridge_testlib")
+    assert response.warnings == []
+    members = {m["name"]: m for m in json.loads(response.descriptor_json)["modules"][0]["members"]}
+    assert members["cancelled"] == {"name": "cancelled", "kind": "value", "type": "builtins.int"}
+    assert members["Custom"]["kind"] == "class"
+
+
+def test_describe_missing_module(worker: WorkerProcess) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        _describe(worker, module="no_such_module_for_bridge")
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "no_such_module_for_bridge" in (info.value.details() or "")

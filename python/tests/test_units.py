@@ -1,0 +1,139 @@
+"""Unit tests of the small pure pieces: wire bytes, resolution, errors, work queue."""
+
+from __future__ import annotations
+
+import os.path
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from bridge_worker import wire
+from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
+from bridge_worker.channel import MAX_BATCH_FRAMES, batches
+from bridge_worker.errors import MAX_CHAIN, error_from_exception, python_exception
+from bridge_worker.faults import InvalidArgumentError, NotFoundError
+from bridge_worker.resolve import Resolver
+from bridge_worker.workqueue import WorkQueue
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("call_id", [0, 1, 127, 128, 300, 16383, 16384, 2**21, 2**31, 2**32 - 1])
+@pytest.mark.parametrize("size", [0, 1, 110, 113, 114, 119, 120, 127, 128, 20000])
+def test_wire_result_entry_matches_protobuf(call_id: int, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    frame = pb.WorkerFrame(
+        id=call_id,
+        result=pb.Result(value=pb.Payload(encoding=pb.ENCODING_MSGPACK, data=data)),
+    )
+    expected = pb.WorkerMessage(frames=[frame, frame]).SerializeToString()
+    entry = wire.result_entry(call_id, data)
+    assert wire.message([entry, entry]) == expected
+
+
+def test_wire_error_entry_matches_protobuf() -> None:
+    error = pb.Error(code=pb.ERROR_CODE_NOT_FOUND, message="gone")
+    expected = pb.WorkerMessage(frames=[pb.WorkerFrame(id=9, error=error)]).SerializeToString()
+    assert wire.message([wire.error_entry(9, error)]) == expected
+
+
+def test_batches_respect_limits() -> None:
+    small = [b"x" * 10] * (MAX_BATCH_FRAMES * 2 + 1)
+    assert [len(b) for b in batches(small)] == [MAX_BATCH_FRAMES, MAX_BATCH_FRAMES, 1]
+    big = [b"y" * (3 * 1024 * 1024)] * 3
+    assert [len(b) for b in batches(big)] == [1, 1, 1]
+
+
+def test_resolver_longest_importable_prefix() -> None:
+    resolver = Resolver()
+    assert resolver.resolve("os.path.join") is os.path.join
+    module, path = resolver.split("os.path.join")
+    assert module is os.path
+    assert path == ("join",)
+    assert resolver.split("xml.etree.ElementTree.parse")[0].__name__ == "xml.etree.ElementTree"
+    assert resolver.resolve("json:JSONDecoder.decode").__qualname__ == "JSONDecoder.decode"
+    assert resolver.resolve("json") is sys.modules["json"]
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "message"),
+    [
+        ("no_such_mod_q", NotFoundError, "no module named 'no_such_mod_q'"),
+        ("json.nope", NotFoundError, "'json' has no attribute 'nope'"),
+        ("no_such_mod_q:x", NotFoundError, "no module named 'no_such_mod_q'"),
+        ("", InvalidArgumentError, "empty target"),
+        ("json..dumps", InvalidArgumentError, "malformed target 'json..dumps'"),
+        ("json:a:b", InvalidArgumentError, "malformed target 'json:a:b'"),
+    ],
+)
+def test_resolver_errors(target: str, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        Resolver().resolve(target)
+
+
+def test_exception_chain_and_cap() -> None:
+    try:
+        try:
+            raise KeyError("k")
+        except KeyError as inner:
+            raise ValueError("outer") from inner
+    except ValueError as exc:
+        proto = python_exception(exc)
+    assert (proto.type, proto.message) == ("builtins.ValueError", "outer")
+    assert (proto.cause.type, proto.cause.message) == ("builtins.KeyError", "'k'")
+    assert "raise ValueError" in proto.traceback
+    assert "KeyError" not in proto.traceback  # causes are in .cause, not repeated
+
+    # A cycle (a.__context__ is b and b.__context__ is a) stops at the cap.
+    a, b = ValueError("a"), ValueError("b")
+    a.__context__, b.__context__ = b, a
+    node, depth = python_exception(a), 1
+    while node.HasField("cause"):
+        node, depth = node.cause, depth + 1
+    assert depth == MAX_CHAIN
+
+    error = error_from_exception(NotFoundError("missing thing"))
+    assert (error.code, error.message) == (pb.ERROR_CODE_NOT_FOUND, "missing thing")
+    assert not error.HasField("exception")
+
+
+def test_work_queue_runs_everything_without_head_of_line_blocking() -> None:
+    done: list[int] = []
+    gate = threading.Event()
+
+    def handle(item: int) -> None:
+        if item == 0:
+            gate.wait(5)
+        done.append(item)
+
+    with ThreadPoolExecutor(4) as executor:
+        queue: WorkQueue[int] = WorkQueue(executor, 4, handle)
+        queue.put(0)
+        queue.kick()
+        time.sleep(0.05)
+        for i in range(1, 101):
+            queue.put(i)
+        queue.kick()
+        deadline = time.monotonic() + 5
+        while len(done) < 100 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(done) == list(range(1, 101))  # item 0 still blocked
+        gate.set()
+    assert sorted(done) == list(range(101))
+
+
+def test_generated_stubs_are_fresh() -> None:
+    pytest.importorskip("grpc_tools")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "python" / "scripts" / "generate.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
