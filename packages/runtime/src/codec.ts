@@ -45,6 +45,9 @@ class EncodedRef {
 class EncodedSet {
   constructor(readonly bytes: Uint8Array) {}
 }
+class EncodedDict {
+  constructor(readonly bytes: Uint8Array) {}
+}
 
 register({
   Class: EncodedRef,
@@ -64,7 +67,9 @@ register({
 });
 register({ type: EXT_TUPLE, unpack: (data: Uint8Array, readAt: ReadAt) => inner(data, readAt) });
 register({
+  Class: EncodedDict,
   type: EXT_DICT,
+  pack: (value: EncodedDict) => value.bytes,
   unpack(data: Uint8Array, readAt: ReadAt) {
     const flat = inner(data, readAt) as unknown[];
     const map = new Map<unknown, unknown>();
@@ -121,14 +126,23 @@ function prepare(value: unknown, workers: Set<string>): unknown {
     return copy ?? value;
   }
   if (value instanceof Map) {
+    // String keys: a msgpack map. Any other key (a number, an array, a ref): ext 6,
+    // which Python reads as a dict (arrays become tuples, so they can be keys).
     let changed = false;
-    const entries = Array.from(value, ([k, v]): [unknown, unknown] => {
+    let stringKeys = true;
+    const flat: unknown[] = [];
+    for (const [k, v] of value as Map<unknown, unknown>) {
+      if (typeof k !== "string") stringKeys = false;
       const pk = prepare(k, workers);
       const pv = prepare(v, workers);
       if (pk !== k || pv !== v) changed = true;
-      return [pk, pv];
-    });
-    return changed ? new Map(entries) : value;
+      flat.push(pk, pv);
+    }
+    if (!stringKeys) return new EncodedDict(packr.pack(flat));
+    if (!changed) return value;
+    const copy = new Map<unknown, unknown>();
+    for (let i = 0; i < flat.length; i += 2) copy.set(flat[i], flat[i + 1]);
+    return copy;
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {

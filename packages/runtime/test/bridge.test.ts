@@ -57,6 +57,7 @@ describe("values round-trip", () => {
     ["dict", { a: 1, b: { c: [2] } }, "dict"],
     ["set", new Set([1, 2, 3]), "set"],
     ["map with int keys", new Map([[1, "one"], [2, "two"]]), "dict"],
+    ["map with array keys", new Map([[[1, [2, 3]], "a"]]), "dict"],
     ["datetime", new Date("2024-05-06T07:08:09.123Z"), "datetime"],
   ];
   it.each(cases)("%s", async (_name, value, pythonType) => {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets up everything Bridge's development needs on a fresh machine, idempotently:
+# pnpm (pinned), uv (from PyPI), the Python dev environment (python/.venv, locked by
+# python/uv.lock), the Node dependencies (locked by pnpm-lock.yaml), and a build.
+set -euo pipefail
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+PNPM_VERSION=$(node -p 'require("./package.json").packageManager.split("@")[1]')
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
+  log "installing pnpm $PNPM_VERSION"
+  npm install --global --no-fund --no-audit "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+if ! command -v uv >/dev/null 2>&1; then
+  log "installing uv from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check uv
+fi
+
+# Never let uv download a Python build: use an interpreter already on the machine.
+export UV_PYTHON_DOWNLOADS=never
+log "syncing the Python dev environment (python/.venv)"
+uv sync --quiet --project python --frozen --python python3
+
+log "installing Node dependencies"
+pnpm install --frozen-lockfile --reporter=silent
+
+log "building packages"
+pnpm run -s build >/dev/null
+log "ready"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Every check the project has, in the order a failure is cheapest to read:
+# generated code fresh, types, Python tests, TypeScript tests (Node 20), runtime on Node 24.
+set -euo pipefail
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+cd "$(dirname "$0")/.."
+export UV_PYTHON_DOWNLOADS=never
+
+echo "== generated code is fresh"
+bash scripts/generate-check.sh
+
+echo "== lint and typecheck"
+pnpm run -s lint
+pnpm run -s typecheck
+python/.venv/bin/ruff check python
+
+echo "== Python tests"
+python/.venv/bin/pytest -q python/tests
+
+echo "== TypeScript tests (node $(node --version))"
+pnpm run -s test
+
+echo "== @bridge/runtime and @bridge/pool on Node 24"
+bash scripts/node24.sh
