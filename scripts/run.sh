@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
 case "$what" in
-  demo) bash scripts/setup.sh && pnpm --filter @bridge/example-hello run start ;;
+  demo) bash scripts/setup.sh && pnpm --silent --filter @bridge/dspy-sdk run start ;;
   test) bash scripts/setup.sh && bash scripts/test.sh ;;
   *) echo "usage: bash scripts/run.sh demo|test" >&2; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything Bridge's development needs on a fresh machine, idempotently:
-# pnpm (pinned), uv (from PyPI), the Python dev environment (python/.venv, locked by
-# python/uv.lock), the Node dependencies (locked by pnpm-lock.yaml), and a build.
+# pnpm (pinned), uv (from PyPI), the Python environments (python/.venv for the worker's
+# development, apps/dspy-sdk/python/.venv for DSPy; each locked by its uv.lock), the Node
+# dependencies (locked by pnpm-lock.yaml), and a build.
 set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 cd "$(dirname "$0")/.."
@@ -23,6 +24,8 @@ fi
 export UV_PYTHON_DOWNLOADS=never
 log "syncing the Python dev environment (python/.venv)"
 uv sync --quiet --project python --frozen --python python3
+log "syncing the DSPy example's environment (apps/dspy-sdk/python/.venv)"
+uv sync --quiet --project apps/dspy-sdk/python --frozen --python python3
 
 log "installing Node dependencies"
 pnpm install --frozen-lockfile --reporter=silent
