@@ -1,6 +1,7 @@
 import { BridgeError, createPool, type InvokeRequest, type Pool, type PoolOptions, type WorkerInfo } from "@bridge/pool";
 import type { CallOptions } from "./call-options.js";
 import { decode, encode } from "./codec.js";
+import type { PyObject, PyObjectClass } from "./py-object.js";
 import { PyRef, type RefHost } from "./py-ref.js";
 
 /** Options for {@link createBridge}. */
@@ -67,6 +68,11 @@ export interface Bridge {
   module(name: string): PyModule;
   /** The worker pool underneath (workers, in-flight count). */
   readonly pool: Pool;
+  /**
+   * Makes every ref of the Python class `type` (its qualified name) arrive as an
+   * instance of `cls`. Generated bindings register their classes; later wins.
+   */
+  registerClass(type: string, cls: PyObjectClass): void;
   /** Finishes in-flight calls and stops every worker. */
   close(options?: { graceMs?: number }): Promise<void>;
   /** `await using bridge = await createBridge()` closes it at the end of the scope. */
@@ -100,7 +106,18 @@ class BridgeImpl implements Bridge, RefHost {
   /** Set by createBridge once the pool is up (setup runs before that, on pinned workers). */
   pool!: Pool;
 
+  private readonly classes = new Map<string, PyObjectClass>();
+
   constructor(private readonly defaultTimeoutMs: number | undefined) {}
+
+  registerClass(type: string, cls: PyObjectClass): void {
+    this.classes.set(type, cls);
+  }
+
+  wrapRef(ref: PyRef): PyRef | PyObject {
+    const cls = this.classes.get(ref.type);
+    return cls ? new cls(ref) : ref;
+  }
 
   /** call/get/module bound to one worker, for setup. */
   scope(worker: WorkerInfo, invoke: PinnedInvoke): WorkerScope {

@@ -1,5 +1,6 @@
 import { Packr, addExtension } from "msgpackr";
 import { BridgeError } from "@bridge/pool";
+import { PyObject } from "./py-object.js";
 import { PyRef, type RefHost } from "./py-ref.js";
 
 // Extension type codes; docs/PROTOCOL.md is the contract with the Python worker.
@@ -56,7 +57,8 @@ register({
   unpack(data: Uint8Array, readAt: ReadAt) {
     const [id, type] = inner(data, readAt) as [string, string];
     if (!decodeContext) throw new BridgeError("internal", "a remote ref was decoded outside a call");
-    return new PyRef(decodeContext.host, decodeContext.workerId, id, type);
+    const host = decodeContext.host;
+    return host.wrapRef(new PyRef(host, decodeContext.workerId, id, type));
   },
 });
 register({
@@ -108,6 +110,7 @@ export interface EncodedArgs {
  */
 function prepare(value: unknown, workers: Set<string>): unknown {
   if (typeof value !== "object" || value === null) return value;
+  if (value instanceof PyObject) return prepare(value.ref, workers);
   if (value instanceof PyRef) {
     value.assertLive();
     workers.add(value.workerId);

@@ -1,6 +1,8 @@
 export { createBridge } from "./bridge.js";
 export type { Bridge, BridgeOptions, PyModule, WorkerScope } from "./bridge.js";
 export { PyRef } from "./py-ref.js";
+export { PyObject, wrapAs } from "./py-object.js";
+export type { PyObjectClass } from "./py-object.js";
 export type { CallOptions } from "./call-options.js";
 export { BridgeError, PythonError } from "@bridge/pool";
 export type { Code, PythonExceptionInfo, WorkerInfo, PoolEvent } from "@bridge/pool";

@@ -14,6 +14,8 @@ export interface RefHost {
     options: CallOptions | undefined,
   ): Promise<unknown>;
   releaseRef(workerId: string, id: string): void;
+  /** The value a decoded ref becomes: an instance of its registered class, or the ref. */
+  wrapRef(ref: PyRef): unknown;
 }
 
 const asyncDispose: typeof Symbol.asyncDispose =
