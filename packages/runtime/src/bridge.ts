@@ -116,7 +116,7 @@ class BridgeImpl implements Bridge, RefHost {
 
   wrapRef(ref: PyRef): PyRef | PyObject {
     const cls = this.classes.get(ref.type);
-    return cls ? new cls(ref) : ref;
+    return cls ? new cls(ref as PyRef<never>) : ref;
   }
 
   /** call/get/module bound to one worker, for setup. */

@@ -49,13 +49,14 @@ export abstract class PyObject<Type extends string = string> {
 }
 
 /** A generated class's constructor, as registered with {@link Bridge.registerClass}. */
-export type PyObjectClass<T extends PyObject = PyObject> = new (ref: PyRef) => T;
+// `PyRef<never>`: a class over PyRef<"pkg.Cls"> accepts it (constructor parameters are contravariant).
+export type PyObjectClass<T extends PyObject = PyObject> = new (ref: PyRef<never>) => T;
 
 /**
  * Wraps a value as `cls` when it is a bare PyRef (e.g. a subclass instance whose exact
  * Python type has no generated class); leaves anything else untouched.
  */
 export function wrapAs<T extends PyObject>(cls: PyObjectClass<T>, value: unknown): T {
-  if (value instanceof PyRef) return new cls(value);
+  if (value instanceof PyRef) return new cls(value as PyRef<never>);
   return value as T;
 }
