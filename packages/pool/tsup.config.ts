@@ -16,5 +16,7 @@ export default defineConfig({
       recursive: true,
       filter: (src) => !src.includes("__pycache__"),
     });
+    // With its pyproject, the shipped copy is also installable (`uv pip install dist/python`).
+    for (const file of ["pyproject.toml", "README.md"]) cpSync(`../../python/${file}`, `dist/python/${file}`);
   },
 });

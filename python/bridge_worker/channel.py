@@ -23,7 +23,7 @@ import inspect
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 
@@ -44,6 +44,12 @@ _CLOSE_FLUSH_S = 1.0
 
 # Results of these types are never awaitable: skip inspect.isawaitable for them.
 _PLAIN = frozenset({int, float, str, bytes, bool, type(None), list, dict, tuple})
+
+
+class MessageSink(Protocol):
+    """Where serialized WorkerMessages go: a gRPC stream's context, or the lane's socket."""
+
+    async def write(self, message: bytes) -> None: ...
 
 
 class _Call:
@@ -109,9 +115,7 @@ class ChannelSession:
         """Calls accepted and not answered yet."""
         return len(self._pending)
 
-    async def serve(
-        self, requests: AsyncIterator[pb.HostMessage], context: grpc.aio.ServicerContext
-    ) -> None:
+    async def serve(self, requests: AsyncIterator[pb.HostMessage], context: MessageSink) -> None:
         """Run until the host ends its side and every call is answered, or close() is called."""
         reader = asyncio.ensure_future(self._read(requests))
         try:
@@ -140,7 +144,7 @@ class ChannelSession:
         try:
             async for message in requests:
                 self._dispatch(message.frames)
-        except (asyncio.CancelledError, grpc.aio.AioRpcError):
+        except (asyncio.CancelledError, grpc.aio.AioRpcError, ConnectionError):
             pass
         finally:
             self._reading = False
@@ -313,7 +317,7 @@ class ChannelSession:
         self._out_bytes += len(entry)
         self._wake.set()
 
-    async def _write(self, context: grpc.aio.ServicerContext) -> None:
+    async def _write(self, context: MessageSink) -> None:
         while True:
             if not self._out:
                 if self._closing or (not self._reading and not self._pending):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import platform
@@ -21,12 +22,14 @@ from bridge_worker._gen.bridge.v1 import worker_pb2_grpc as pb_grpc
 from bridge_worker.channel import ChannelSession
 from bridge_worker.describe import describe
 from bridge_worker.faults import BridgeFault, NotFoundError
+from bridge_worker.lane import lane_path, serve_lane
 from bridge_worker.worker import Worker
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "bridge.v1.WorkerService"
-CAPABILITIES = ("channel", "batch", "refs", "cancel", "deadline")
+#: "lane": the Channel is also served, without gRPC, at ``<socket>.lane`` (see lane.py).
+CAPABILITIES = ("channel", "batch", "refs", "cancel", "deadline", "lane")
 #: How long SIGTERM/SIGINT let in-flight calls finish.
 SIGNAL_GRACE_S = 2.0
 # Lets the Shutdown answer and final stream frames leave before the server stops.
@@ -172,6 +175,12 @@ async def serve(options: ServeOptions, on_ready: Callable[[], None]) -> int:
         log.error("cannot bind %s: %s", address, exc)
         return 1
     await server.start()
+    try:
+        lane = await serve_lane(worker, options.socket)
+    except OSError as exc:
+        log.error("cannot bind %s: %s", lane_path(options.socket), exc)
+        await server.stop(None)
+        return 1
     log.info("bridge_worker %s listening on %s (pid %d)", __version__, address, os.getpid())
 
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -181,7 +190,10 @@ async def serve(options: ServeOptions, on_ready: Callable[[], None]) -> int:
     grace_s = await worker.wait_shutdown_request()
     await health_servicer.enter_graceful_shutdown()
     await worker.drain(grace_s)
+    lane.close()
     await server.stop(_STOP_GRACE_S)
+    with contextlib.suppress(OSError):
+        os.unlink(lane_path(options.socket))
     executor.shutdown(wait=False, cancel_futures=True)
     log.info("bridge_worker stopped")
     return 0

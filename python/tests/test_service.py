@@ -42,7 +42,7 @@ def test_handshake_fills_every_field(worker: WorkerProcess) -> None:
     assert newer.worker_version == __version__
     assert newer.python_version == ".".join(map(str, sys.version_info[:3]))
     assert newer.pid == worker.proc.pid
-    assert {"channel", "batch", "refs", "cancel"} <= set(newer.capabilities)
+    assert {"channel", "batch", "refs", "cancel", "lane"} <= set(newer.capabilities)
     assert newer.python_executable == sys.executable
     assert list(newer.encodings) == [pb.ENCODING_MSGPACK]
 

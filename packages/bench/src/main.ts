@@ -17,23 +17,27 @@ const floor = startStdioFloor(python);
 rows.push(await measure("floor: newline-JSON stdio pipe to a Python loop", floor.call, scale));
 floor.close();
 
-const bridge = await createBridge({ python });
-rows.push(await measure("@bridge/runtime `bridge.call(\"operator.add\")`, 1 worker", (a, b) => bridge.call("operator.add", [a, b]), scale));
-await bridge.close();
+for (const [label, options] of [
+  ["@bridge/runtime `bridge.call(\"operator.add\")`, 1 worker (local lane)", { python }],
+  ["@bridge/runtime, 2 workers (local lane)", { python, workers: 2 }],
+  ["@bridge/runtime, 1 worker over the gRPC Channel", { python, transport: "grpc" as const }],
+] as const) {
+  const bridge = await createBridge(options);
+  rows.push(await measure(label, (a, b) => bridge.call("operator.add", [a, b]), scale));
+  await bridge.close();
+}
 
-const bridge2 = await createBridge({ python, workers: 2 });
-rows.push(await measure("@bridge/runtime, 2 workers", (a, b) => bridge2.call("operator.add", [a, b]), scale));
-await bridge2.close();
-
-const pool = await createPool({ python });
-rows.push(
-  await measure(
-    "transport: connect-node gRPC Channel (pool.invoke, kept)",
-    async (a, b) => unpack((await pool.invoke({ op: "call", target: "operator.add", args: pack([[a, b], {}]) })).data),
-    scale,
-  ),
-);
-await pool.close();
+for (const transport of ["auto", "grpc"] as const) {
+  const pool = await createPool({ python, transport });
+  rows.push(
+    await measure(
+      transport === "auto" ? "transport: local lane (pool.invoke)" : "transport: connect-node gRPC Channel (pool.invoke)",
+      async (a, b) => unpack((await pool.invoke({ op: "call", target: "operator.add", args: pack([[a, b], {}]) })).data),
+      scale,
+    ),
+  );
+  await pool.close();
+}
 
 const grpcJs = await startGrpcJsChannel(python);
 rows.push(await measure("transport: @grpc/grpc-js Channel (same batching)", grpcJs.call, scale));

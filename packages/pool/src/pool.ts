@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BridgeError } from "./bridge-error.js";
-import { WorkerClient, type InvokeRequest } from "./worker-client.js";
+import { ConnectError } from "@connectrpc/connect";
+import type { DescribeResponse } from "@bridge/protocol";
+import { WorkerClient, type DescribeRequest, type InvokeRequest } from "./worker-client.js";
 import { WorkerProcess, describeExit } from "./worker-process.js";
 import { bundledWorkerPath } from "./worker-source.js";
 
@@ -29,6 +31,12 @@ export interface PoolOptions {
   restart?: boolean;
   /** Receives every line a worker writes to stderr. Default: forwarded to process.stderr with a `[bridge wN]` prefix. */
   onLog?: (line: string, worker: WorkerInfo) => void;
+  /**
+   * How calls travel to local workers: `"auto"` (default) uses the lean local lane
+   * (length-prefixed frames on a unix socket) when the worker offers it, `"grpc"`
+   * always uses the gRPC Channel stream.
+   */
+  transport?: "auto" | "grpc";
   /** Receives lifecycle events (start, exit, restart). */
   onEvent?: (event: PoolEvent) => void;
   /**
@@ -50,6 +58,8 @@ export interface WorkerInfo {
   readonly pythonVersion: string;
   /** bridge_worker's version. */
   readonly workerVersion: string;
+  /** How calls travel to this worker. */
+  readonly transport: "lane" | "grpc";
 }
 
 /** A worker lifecycle event. */
@@ -80,6 +90,8 @@ export interface Pool {
   invoke(request: InvokeRequest, options?: InvokeOptions): Promise<InvokeResult>;
   /** Tells a worker the host no longer holds these refs. */
   release(workerId: string, refs: readonly string[]): void;
+  /** Describes a Python module (introspection) on the least-loaded worker. */
+  describe(request: DescribeRequest, options?: Omit<InvokeOptions, "workerId">): Promise<DescribeResponse>;
   /** The workers that are ready now. */
   readonly workers: readonly WorkerInfo[];
   /** Calls in flight across all workers. */
@@ -190,6 +202,21 @@ class WorkerPool implements Pool {
 
   release(workerId: string, refs: readonly string[]): void {
     this.byId.get(workerId)?.client.release(refs);
+  }
+
+  async describe(request: DescribeRequest, options: Omit<InvokeOptions, "workerId"> = {}): Promise<DescribeResponse> {
+    const signal = callSignal(options);
+    const worker = this.pickReady(undefined) ?? (await this.waitForWorker(signal));
+    try {
+      return await worker.client.describe(request, { signal });
+    } catch (error) {
+      if (error instanceof ConnectError) {
+        // Describe answers with gRPC statuses: NOT_FOUND (no such module), INVALID_ARGUMENT, INTERNAL (the import raised).
+        const code = error.code === 5 ? "not_found" : error.code === 3 ? "invalid_argument" : error.code === 4 ? "deadline_exceeded" : error.code === 1 ? "canceled" : "internal";
+        throw new BridgeError(code, `describing ${request.module} failed: ${error.rawMessage}`, { cause: error, details: { worker: worker.info.id } });
+      }
+      throw callError(error, signal);
+    }
   }
 
   async close(options: { graceMs?: number } = {}): Promise<void> {
@@ -329,14 +356,15 @@ class WorkerPool implements Pool {
       threads: this.options.threads,
       startTimeoutMs: this.options.startTimeoutMs ?? 30_000,
       onLog: onLog
-        ? (line) => onLog(line, info ?? { id, slot: slot.index, pid: -1, pythonVersion: "", workerVersion: "" })
+        ? (line) => onLog(line, info ?? { id, slot: slot.index, pid: -1, pythonVersion: "", workerVersion: "", transport: "grpc" })
         : (line) => process.stderr.write(`[bridge ${id}] ${line}\n`),
     });
     const client = new WorkerClient(id, socketPath);
     try {
       const hello = await client.handshake(this.options.startTimeoutMs ?? 30_000);
-      client.openChannel();
-      info = { id, slot: slot.index, pid: hello.pid, pythonVersion: hello.pythonVersion, workerVersion: hello.workerVersion };
+      const useLane = this.options.transport !== "grpc" && hello.capabilities.includes("lane");
+      const transport = await client.openChannel(useLane);
+      info = { id, slot: slot.index, pid: hello.pid, pythonVersion: hello.pythonVersion, workerVersion: hello.workerVersion, transport };
     } catch (error) {
       client.close(BridgeError.from(error, "unavailable"));
       process_.kill("SIGKILL");

@@ -9,6 +9,7 @@ import {
   PROTOCOL_VERSION,
   Encoding,
   WorkerService,
+  type DescribeResponse,
   type HandshakeResponse,
   type HostFrame,
   type HostMessage,
@@ -16,6 +17,7 @@ import {
 } from "@bridge/protocol";
 import { BridgeError, errorFromFrame } from "./bridge-error.js";
 import { PushIterable } from "./frame-queue.js";
+import { LaneConnection, lanePath } from "./lane-connection.js";
 
 /** What to run in Python; see docs/PROTOCOL.md. */
 export interface InvokeRequest {
@@ -29,6 +31,18 @@ export interface InvokeRequest {
   args?: Uint8Array | undefined;
   /** Deadline passed to the worker (the host enforces it too). */
   timeoutMs?: number | undefined;
+}
+
+/** What to describe; see the Describe RPC. */
+export interface DescribeRequest {
+  /** Importable module name, e.g. "json". */
+  module: string;
+  /** How deep to descend into submodules (0 = this module only). */
+  depth?: number;
+  /** Names (or dotted submodule paths) to keep; empty keeps every public name. */
+  include?: readonly string[];
+  /** Names to drop. */
+  exclude?: readonly string[];
 }
 
 interface PendingCall {
@@ -55,12 +69,13 @@ export class WorkerClient {
   private failure: BridgeError | undefined;
   private readonly abort = new AbortController();
   private referenced = true;
+  private lane: LaneConnection | undefined;
   /** Called once when the channel ends or fails while not closing. */
   onBroken: (error: unknown) => void = () => undefined;
 
   constructor(
     private readonly id: string,
-    socketPath: string,
+    private readonly socketPath: string,
   ) {
     const transport = createGrpcTransport({
       baseUrl: "http://localhost",
@@ -97,8 +112,23 @@ export class WorkerClient {
     return response;
   }
 
-  /** Opens the Channel stream and starts reading replies. */
-  openChannel(): void {
+  /**
+   * Opens the call stream and starts reading replies: the local lane when the worker
+   * offers it and `useLane` is set, else the gRPC Channel. Resolves with the one used.
+   */
+  async openChannel(useLane: boolean): Promise<"lane" | "grpc"> {
+    if (useLane) {
+      this.lane = await LaneConnection.open(
+        lanePath(this.socketPath),
+        (message) => this.dispatch(message),
+        (error) => this.broken(error ?? new BridgeError("unavailable", `worker ${this.id} closed its lane`)),
+      );
+      this.lane.setRef(this.referenced);
+      void (async () => {
+        for await (const message of this.outbox) this.lane?.send(message);
+      })();
+      return "lane";
+    }
     const replies = this.client.channel(this.outbox, { signal: this.abort.signal });
     void (async () => {
       try {
@@ -108,6 +138,7 @@ export class WorkerClient {
         this.broken(error);
       }
     })();
+    return "grpc";
   }
 
   /** Number of calls waiting for a reply. */
@@ -164,6 +195,14 @@ export class WorkerClient {
     this.enqueue(create(HostFrameSchema, { id: 0, kind: { case: "release", value: { refs: [...refs] } } }));
   }
 
+  /** Describes a Python module's public API (descriptor JSON). */
+  describe(request: DescribeRequest, options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined }): Promise<DescribeResponse> {
+    return this.client.describe(
+      { module: request.module, depth: request.depth ?? 0, include: [...(request.include ?? [])], exclude: [...(request.exclude ?? [])] },
+      { ...(options.signal ? { signal: options.signal } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) },
+    );
+  }
+
   /** Asks the worker to drain and exit. */
   async shutdown(graceMs: number): Promise<void> {
     await this.client.shutdown({ graceMs }, { timeoutMs: graceMs + 2000 });
@@ -174,6 +213,7 @@ export class WorkerClient {
     this.fail(reason);
     this.outbox.end();
     this.abort.abort();
+    this.lane?.close();
     for (const socket of this.sockets) socket.destroy();
   }
 
@@ -181,6 +221,7 @@ export class WorkerClient {
   setRef(ref: boolean): void {
     this.referenced = ref;
     for (const socket of this.sockets) (ref ? socket.ref() : socket.unref());
+    this.lane?.setRef(ref);
   }
 
   private allocateId(): number {

@@ -18,25 +18,26 @@ afterEach(async () => {
   pool = undefined;
 });
 
-describe("createPool", () => {
+describe.each(["auto", "grpc"] as const)("createPool (transport: %s)", (transport) => {
   it("starts the workers and reports them after the handshake", async () => {
-    pool = await createPool({ python, size: 2 });
+    pool = await createPool({ python, size: 2, transport });
     expect(pool.workers.map((w) => w.slot)).toEqual([0, 1]);
     for (const worker of pool.workers) {
+      expect(worker.transport).toBe(transport === "auto" ? "lane" : "grpc");
       expect(worker.pid).toBeGreaterThan(0);
       expect(worker.pythonVersion).toMatch(/^3\.\d+/);
     }
   });
 
   it("runs a call on a worker and returns the encoded result", async () => {
-    pool = await createPool({ python });
+    pool = await createPool({ python, transport });
     const result = await pool.invoke({ op: "call", target: "operator.add", args: ADD_2_3 });
     expect([...result.data]).toEqual([0x05]);
     expect(result.workerId).toBe(pool.workers[0]!.id);
   });
 
   it("routes to the least-loaded worker", async () => {
-    pool = await createPool({ python, size: 2 });
+    pool = await createPool({ python, size: 2, transport });
     const slow = pool.invoke({ op: "call", target: "time.sleep", args: sleepArgs(0.3) });
     await new Promise((r) => setTimeout(r, 20));
     const fast = await pool.invoke({ op: "call", target: "operator.add", args: ADD_2_3 });
@@ -46,7 +47,7 @@ describe("createPool", () => {
 
   it("rejects calls held by a killed worker with worker_crashed and restarts it", async () => {
     const events: PoolEvent[] = [];
-    pool = await createPool({ python, onEvent: (e) => events.push(e) });
+    pool = await createPool({ python, transport, onEvent: (e) => events.push(e) });
     const victim = pool.workers[0]!;
     const held = pool.invoke({ op: "call", target: "time.sleep", args: sleepArgs(5) }).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 100));
@@ -63,13 +64,13 @@ describe("createPool", () => {
   });
 
   it("fails a call pinned to a worker that is gone with not_found", async () => {
-    pool = await createPool({ python });
+    pool = await createPool({ python, transport });
     const error = (await pool.invoke({ op: "call", target: "operator.add", args: ADD_2_3 }, { workerId: "w99" }).catch((e: unknown) => e)) as BridgeError;
     expect(error.code).toBe("not_found");
   });
 
   it("close() lets calls in flight finish, then stops the workers", async () => {
-    pool = await createPool({ python });
+    pool = await createPool({ python, transport });
     const pid = pool.workers[0]!.pid;
     const inFlight = pool.invoke({ op: "call", target: "time.sleep", args: sleepArgs(0.2) });
     await pool.close();
@@ -80,6 +81,6 @@ describe("createPool", () => {
   });
 
   it("rejects a bad pool size", async () => {
-    await expect(createPool({ python, size: 0 })).rejects.toThrow(/pool size/);
+    await expect(createPool({ python, size: 0, transport })).rejects.toThrow(/pool size/);
   });
 });
