@@ -4,12 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm --filter @bridge/protocol run -s generate
+pnpm --filter @bridge/manifest run -s generate >/dev/null
 python/.venv/bin/python python/scripts/generate.py
-if ! git diff --exit-code --stat -- packages/protocol/src/gen python/bridge_worker/_gen; then
+generated="packages/protocol/src/gen python/bridge_worker/_gen packages/manifest/schema"
+# shellcheck disable=SC2086
+if ! git diff --exit-code --stat -- $generated; then
   echo "generated code is stale: run 'pnpm generate' and 'python/.venv/bin/python python/scripts/generate.py', then commit" >&2
   exit 1
 fi
-untracked=$(git ls-files --others --exclude-standard -- packages/protocol/src/gen python/bridge_worker/_gen)
+# shellcheck disable=SC2086
+untracked=$(git ls-files --others --exclude-standard -- $generated)
 if [ -n "$untracked" ]; then
   echo "generated files are not committed:" >&2
   echo "$untracked" >&2
