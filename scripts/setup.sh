@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything Bridge's development needs on a fresh machine, idempotently:
-# pnpm (pinned), uv (from PyPI), the Python environments (python/.venv for the worker's
-# development, apps/dspy-sdk/python/.venv for DSPy; each locked by its uv.lock), the Node
-# dependencies (locked by pnpm-lock.yaml), and a build.
+# pnpm (pinned), uv (from PyPI), the worker's Python dev environment (python/.venv,
+# locked by python/uv.lock), the Node dependencies (locked by pnpm-lock.yaml), a build,
+# and the DSPy example's environment (from its manifest, locked by dspy.bridge.lock).
 set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 cd "$(dirname "$0")/.."
@@ -24,12 +24,14 @@ fi
 export UV_PYTHON_DOWNLOADS=never
 log "syncing the Python dev environment (python/.venv)"
 uv sync --quiet --project python --frozen --python python3
-log "syncing the DSPy example's environment (apps/dspy-sdk/python/.venv)"
-uv sync --quiet --project apps/dspy-sdk/python --frozen --python python3
 
 log "installing Node dependencies"
 pnpm install --frozen-lockfile --reporter=silent
 
 log "building packages"
 pnpm run -s build >/dev/null
+
+# The DSPy example's environment comes from its manifest, through Bridge itself.
+log "building the DSPy example's environment (apps/dspy-sdk/dspy.bridge.yaml)"
+node packages/cli/bin/bridge.js env sync --frozen --manifest apps/dspy-sdk/dspy.bridge.yaml >/dev/null
 log "ready"

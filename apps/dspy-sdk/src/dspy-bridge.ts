@@ -1,9 +1,28 @@
 import { fileURLToPath } from "node:url";
+import { loadManifest } from "@bridge/manifest";
+import { WORKER_REQUIREMENTS, bundledWorkerPath } from "@bridge/pool";
 import { createBridge, type Bridge, type BridgeOptions, type PyRef } from "@bridge/runtime";
+import { ensureEnvironment, specFromManifest } from "@bridge/uv";
 
-/** The interpreter of this app's locked DSPy environment (`pnpm --filter @bridge/dspy-sdk env`). */
-export const dspyPython =
-  process.env.BRIDGE_DSPY_PYTHON ?? fileURLToPath(new URL("../python/.venv/bin/python", import.meta.url));
+/** This app's manifest: the DSPy environment and API it declares. */
+export const dspyManifest = fileURLToPath(new URL("../dspy.bridge.yaml", import.meta.url));
+
+/**
+ * The interpreter of the manifest's locked environment: built by `bridge env sync`
+ * (scripts/setup.sh runs it), confirmed here in about a millisecond, or rebuilt if the
+ * manifest or lockfile changed. On CI the lockfile must already match (frozen).
+ * `BRIDGE_DSPY_PYTHON` overrides it.
+ */
+export async function dspyPython(): Promise<string> {
+  if (process.env.BRIDGE_DSPY_PYTHON) return process.env.BRIDGE_DSPY_PYTHON;
+  const loaded = await loadManifest(dspyManifest);
+  const environment = await ensureEnvironment(specFromManifest(loaded), {
+    projectDir: loaded.dir,
+    worker: { source: bundledWorkerPath(), requirements: [...WORKER_REQUIREMENTS] },
+    ...(process.env.CI ? { frozen: true } : {}),
+  });
+  return environment.python;
+}
 
 /** What dspy.utils.DummyLM answers: in order, or by a key found in the prompt. */
 export type DummyAnswers =
@@ -37,7 +56,7 @@ export function modelFromEnv(dummyAnswers: DummyAnswers): ModelChoice {
  */
 export async function createDspyBridge(model: ModelChoice, options: BridgeOptions = {}): Promise<Bridge> {
   return createBridge({
-    python: dspyPython,
+    python: await dspyPython(),
     ...options,
     setup: async (worker) => {
       const lm =

@@ -1,7 +1,7 @@
-import { basename, dirname, resolve } from "node:path";
-import { ManifestError, findManifest, loadManifest, resolveSecret, type LoadedManifest } from "@bridge/manifest";
+import { dirname, resolve } from "node:path";
+import { ManifestError, findManifest, loadManifest, type LoadedManifest } from "@bridge/manifest";
 import { WORKER_REQUIREMENTS, bundledWorkerPath } from "@bridge/pool";
-import type { EnsureEnvironmentOptions, EnvironmentSpec } from "@bridge/uv";
+import { specFromManifest, type EnsureEnvironmentOptions, type EnvironmentSpec } from "@bridge/uv";
 
 /** Options every environment command accepts. */
 export interface ManifestOptions {
@@ -14,11 +14,6 @@ export interface ProjectContext {
   spec: EnvironmentSpec;
   projectDir: string;
   worker: EnsureEnvironmentOptions["worker"];
-}
-
-/** `dspy.bridge.yaml` -> `dspy`. */
-export function manifestName(file: string): string {
-  return basename(file).replace(/\.bridge\.(ya?ml|json)$/, "") || "bridge";
 }
 
 /** Finds (or takes) the manifest, loads it, resolves its secrets and maps it to an environment spec. */
@@ -38,14 +33,7 @@ export async function loadProject(options: ManifestOptions, cwd: string, env: No
     ]);
   }
   const loaded = await loadManifest(file);
-  const { python } = loaded.manifest;
-  const spec: EnvironmentSpec = {
-    name: manifestName(loaded.file),
-    pythonVersion: python.version,
-    dependencies: [...python.dependencies],
-    ...(python.indexUrl === undefined ? {} : { indexUrl: resolveSecret(python.indexUrl, "python.indexUrl", env) }),
-    extraIndexUrls: python.extraIndexUrls.map((url, i) => resolveSecret(url, `python.extraIndexUrls[${i}]`, env)),
-  };
+  const spec: EnvironmentSpec = specFromManifest(loaded, env);
   return {
     loaded,
     spec,

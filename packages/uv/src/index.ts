@@ -14,3 +14,4 @@ export type { RemoveEnvironmentsOptions, RemoveEnvironmentsResult } from "./remo
 export { environmentKey } from "./environment-spec.js";
 export { findUv, MIN_UV_VERSION } from "./find-uv.js";
 export type { FindUvOptions, UvInfo, UvSource } from "./find-uv.js";
+export { specFromManifest, manifestName } from "./manifest-spec.js";
