@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from harness import ChannelClient, WorkerProcess, run
+from harness import ChannelClient, Ref, WorkerProcess, run
 
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 
@@ -174,3 +174,24 @@ def test_coroutine_results_are_awaited(worker: WorkerProcess) -> None:
             assert "async_raise" in error.exception.traceback
 
     run(scenario())
+
+
+def test_streams_take_pulls_batches_from_generators_and_async_generators(
+    worker: WorkerProcess,
+) -> None:
+    async def scenario() -> tuple[object, object, object, object]:
+        async with ChannelClient(worker.address) as client:
+            gen = await client.call_value("builtins.iter", [1, 2, 3])
+            assert isinstance(gen, Ref)
+            first = await client.call_value("bridge_worker.streams:take", gen, 2)
+            rest = await client.call_value("bridge_worker.streams:take", gen, 2)
+            agen = await client.call_value("bridge_testlib_streams:countdown", 3)
+            afirst = await client.call_value("bridge_worker.streams:take", agen, 5)
+            listed = await client.call_value("bridge_worker.streams:take", [7], 5)
+            return first, rest, afirst, listed
+
+    first, rest, afirst, listed = run(scenario())
+    assert first == [[1, 2], False]
+    assert rest == [[3], True]
+    assert afirst == [[3, 2, 1], True]
+    assert listed == [[7], True]

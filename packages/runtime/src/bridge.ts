@@ -162,6 +162,10 @@ class BridgeImpl implements Bridge, RefHost {
     return this.run(op, target, ref, payload, options);
   }
 
+  callFunction(target: string, args: readonly unknown[], options: CallOptions | undefined): Promise<unknown> {
+    return this.call(target, args, {}, options);
+  }
+
   releaseRef(workerId: string, id: string): void {
     this.pool.release(workerId, [id]);
   }

@@ -14,6 +14,8 @@ export interface RefHost {
     options: CallOptions | undefined,
   ): Promise<unknown>;
   releaseRef(workerId: string, id: string): void;
+  /** Calls a module-level callable (routed to the worker of any ref among the args). */
+  callFunction(target: string, args: readonly unknown[], options: CallOptions | undefined): Promise<unknown>;
   /** The value a decoded ref becomes: an instance of its registered class, or the ref. */
   wrapRef(ref: PyRef): unknown;
 }
@@ -78,6 +80,33 @@ export class PyRef<Type extends string = string> {
   /** Assigns an attribute. */
   async set(name: string, value: unknown, options?: CallOptions): Promise<void> {
     await this.#invoke("set", name, [value], options);
+  }
+
+  /**
+   * Iterates the Python iterator, generator or async generator this ref holds,
+   * pulling `batchSize` items per round trip (default 64). Breaking out of the loop
+   * releases it; so does reaching its end.
+   *
+   * ```ts
+   * for await (const line of await bridge.call<PyRef>("builtins.iter", [["a", "b"]]).then((r) => r.iterate<string>())) { ... }
+   * ```
+   */
+  iterate<T = unknown>(options: CallOptions & { batchSize?: number } = {}): AsyncIterable<T> {
+    const { batchSize = 64, ...callOptions } = options;
+    const ref = this;
+    return {
+      [Symbol.asyncIterator]: async function* () {
+        try {
+          for (;;) {
+            const [items, done] = (await ref.#host.callFunction("bridge_worker.streams:take", [ref, batchSize], callOptions)) as [T[], boolean];
+            yield* items;
+            if (done) return;
+          }
+        } finally {
+          await ref.release();
+        }
+      },
+    };
   }
 
   /** Whether release() was called. */
