@@ -8,4 +8,5 @@ export { BridgeError, PythonError } from "@bridge/pool";
 export type { Code, PythonExceptionInfo, WorkerInfo, PoolEvent } from "@bridge/pool";
 
 // For libraries built on the runtime (generated code, introspection):
+export { positional, stream } from "./generated-support.js";
 export type { Pool } from "@bridge/pool";
