@@ -9,6 +9,9 @@ export UV_PYTHON_DOWNLOADS=never
 echo "== generated code is fresh"
 bash scripts/generate-check.sh
 
+echo "== generated SDKs are fresh (from committed API snapshots, without Python)"
+node packages/cli/bin/bridge.js generate --check --report --manifest apps/dspy-sdk/dspy.bridge.yaml
+
 echo "== lint and typecheck"
 pnpm run -s lint
 pnpm run -s typecheck

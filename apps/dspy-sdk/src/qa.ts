@@ -1,8 +1,10 @@
-// The main demo: DSPy question answering driven from TypeScript through Bridge.
+// The main demo: DSPy question answering driven from TypeScript through Bridge, with
+// the typed SDK generated from dspy.bridge.yaml (src/generated, `bridge generate`).
 // Offline by default (DSPy's DummyLM); set BRIDGE_DSPY_MODEL=openai/gpt-4o-mini and
 // BRIDGE_DSPY_API_KEY (or the provider's own variable) to use a real model.
-import { PythonError, type PyRef } from "@bridge/runtime";
+import { PythonError } from "@bridge/runtime";
 import { createDspyBridge, modelFromEnv } from "./dspy-bridge.js";
+import { Prediction, createDspy } from "./generated/dspy/index.js";
 
 const model = modelFromEnv([
   { answer: "Paris" },
@@ -12,24 +14,27 @@ console.log(model.kind === "dummy" ? "model: dspy.utils.DummyLM (offline)" : `mo
 
 const bridge = await createDspyBridge(model);
 try {
+  const dspy = createDspy(bridge);
   const version = await bridge.get<string>("dspy.__version__");
   const [worker] = bridge.pool.workers;
-  console.log(`DSPy ${version} in Python ${worker?.pythonVersion} (worker pid ${worker?.pid})\n`);
+  console.log(`DSPy ${version} in Python ${worker?.pythonVersion} (worker pid ${worker?.pid}, ${worker?.transport})\n`);
 
-  // dspy.Predict("question -> answer") is a Python object: it stays in Python as a ref.
-  await using predict = await bridge.call<PyRef>("dspy.Predict", ["question -> answer"]);
+  // dspy.Predict("question -> answer"): a typed class over the Python object.
+  await using predict = await dspy.Predict.create("question -> answer");
   const question = "What is the capital of France?";
-  await using prediction = await predict.call<PyRef>("", [], { question });
-  console.log(`Predict         ${question} -> ${await prediction.get<string>("answer")}`);
+  // Predict.__call__(**kwargs) takes keyword arguments: callWith(kwargs)().
+  const prediction = (await predict.callWith({ question })()) as Prediction;
+  console.log(`Predict         ${question} -> ${String(await prediction.get("answer"))}`);
 
-  await using cot = await bridge.call<PyRef>("dspy.ChainOfThought", ["question -> answer"]);
-  await using thought = await cot.call<PyRef>("", [], { question: "Which city is the Eiffel Tower in?" });
-  console.log(`ChainOfThought  reasoning: ${await thought.get<string>("reasoning")}`);
-  console.log(`                answer:    ${await thought.get<string>("answer")}`);
+  await using cot = await dspy.ChainOfThought.create("question -> answer");
+  const thought = (await cot.callWith({ question: "Which city is the Eiffel Tower in?" })()) as Prediction;
+  console.log(`ChainOfThought  reasoning: ${String(await thought.get("reasoning"))}`);
+  console.log(`                answer:    ${String(await thought.get("answer"))}`);
+  console.log(`                fields:    ${JSON.stringify(await thought.keys())}`);
 
   // Python errors arrive typed, with the Python traceback.
   try {
-    await bridge.call("dspy.Predict", ["this is not a signature"]);
+    await dspy.Predict.create("this is not a signature");
   } catch (error) {
     if (!(error instanceof PythonError)) throw error;
     console.log(`\nA bad signature raises ${error.pythonType}: ${error.pythonMessage.split("\n")[0]}`);

@@ -18,5 +18,6 @@ it("the README's demo (src/qa.ts) answers on DummyLM", async () => {
   expect(stdout).toMatch(/^DSPy 3\.\d+\.\d+ in Python 3\.\d+/m);
   expect(stdout).toContain("Predict         What is the capital of France? -> Paris");
   expect(stdout).toContain("ChainOfThought  reasoning: The Eiffel Tower stands in Paris, the capital of France.");
+  expect(stdout).toContain('fields:    ["reasoning","answer"]');
   expect(stdout).toContain("A bad signature raises builtins.ValueError: Invalid signature format");
 });

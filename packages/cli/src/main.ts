@@ -1,6 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { clean } from "./commands/clean.js";
+import { diff } from "./commands/diff.js";
+import { discover } from "./commands/discover.js";
 import { doctor } from "./commands/doctor.js";
+import { generate } from "./commands/generate.js";
 import { envInfo, envSync } from "./commands/env.js";
 import { processIO, type CliIO } from "./io.js";
 import { printFailure } from "./output.js";
@@ -41,6 +44,16 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   common(program.command("doctor").description("check uv, Python, the manifest, the environment and a worker")).action(
     run((o, i) => doctor(o, i)),
   );
+  common(program.command("generate").description("describe the manifest's libraries and write typed TypeScript modules"))
+    .option("--check", "fail if the committed generated code is stale (uses the committed API snapshot; never starts Python)")
+    .option("--report", "print how many public callables are fully typed and documented")
+    .option("--force", "describe again even if the API snapshot is fresh")
+    .action(run((o, i) => generate(o, i)));
+  common(program.command("discover").argument("<module>", "a Python module, e.g. sklearn.linear_model").description("print a starter manifest entry for a module"))
+    .option("--depth <n>", "submodule depth to describe", "0")
+    .option("--python <path>", "the Python to describe with (default: the manifest's environment)")
+    .action(async (module: string, options: Record<string, unknown>) => run((o, i) => discover(module, o, i))(options));
+  common(program.command("diff").description("compare the API snapshot with a fresh introspection")).action(run((o, i) => diff(o, i)));
   common(program.command("clean").description("remove the project's environments under .bridge/")).action(run((o, i) => clean(o, i)));
 
   try {

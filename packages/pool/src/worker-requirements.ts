@@ -10,3 +10,6 @@ export const WORKER_REQUIREMENTS: readonly string[] = [
   "msgpack>=1.0.0",
   "griffe>=1.14,<2",
 ];
+
+/** The version of the `bridge_worker` shipped in this package (= its `__version__`, checked by a test). */
+export const WORKER_VERSION = "0.1.0";
