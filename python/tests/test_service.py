@@ -80,10 +80,14 @@ def _describe(worker: WorkerProcess, **kw: object) -> pb.DescribeResponse:
 
 def test_describe_module(worker: WorkerProcess) -> None:
     response = _describe(worker, module="json")
-    assert response.schema_version == 0
+    assert response.schema_version == 1
     doc = json.loads(response.descriptor_json)
-    assert doc["schema_version"] == 0
+    assert doc["schema_version"] == 1
     assert doc["module"] == "json"
+    assert doc["python_version"].count(".") == 2
+    assert doc["packages"] == {}  # the standard library has no distribution
+    assert doc["warnings"] == []
+    assert response.warnings == []
     (module,) = doc["modules"]
     members = {m["name"]: m for m in module["members"]}
     assert set(members) == {
@@ -95,11 +99,25 @@ def test_describe_module(worker: WorkerProcess) -> None:
         "JSONDecodeError",
         "JSONEncoder",
     }  # json.__all__
-    assert members["dumps"]["kind"] == "function"
-    assert members["dumps"]["signature"].startswith("(obj, *, skipkeys=False")
-    assert members["dumps"]["doc"].startswith("Serialize ``obj`` to a JSON formatted ``str``")
+    dumps = members["dumps"]
+    assert dumps["kind"] == "function"
+    assert dumps["source"] == "griffe"
+    assert [(p["name"], p["kind"]) for p in dumps["params"][:2]] == [
+        ("obj", "positional_or_keyword"),
+        ("skipkeys", "keyword_only"),
+    ]
+    assert dumps["params"][1]["default"] == {"repr": "False", "value": False}
+    assert dumps["params"][-1]["kind"] == "var_keyword"
+    assert dumps["doc"]["summary"].startswith("Serialize ``obj`` to a JSON formatted ``str``")
     assert members["JSONDecoder"]["kind"] == "class"
-    assert members["JSONDecodeError"]["qualname"] == "json.decoder.JSONDecodeError"
+    assert members["JSONDecoder"]["constructor"]["params"][0]["name"] == "object_hook"
+    assert [m["name"] for m in members["JSONDecoder"]["methods"]] == ["decode", "raw_decode"]
+    error = members["JSONDecodeError"]
+    assert error["is_exception"]
+    assert error["bases"] == ["builtins.ValueError"]
+    # Re-exported: listed under json, defined in json.decoder.
+    assert error["qualname"] == "json.JSONDecodeError"
+    assert error["target"] == "json.decoder.JSONDecodeError"
 
 
 def test_describe_include_exclude_depth_and_warnings(worker: WorkerProcess) -> None:
@@ -131,8 +149,55 @@ def test_describe_include_exclude_depth_and_warnings(worker: WorkerProcess) -> N
     response = _describe(worker, module="bridge_testlib")
     assert response.warnings == []
     members = {m["name"]: m for m in json.loads(response.descriptor_json)["modules"][0]["members"]}
-    assert members["cancelled"] == {"name": "cancelled", "kind": "value", "type": "builtins.int"}
+    cancelled = members["cancelled"]
+    # The value is a counter other tests on this shared worker move.
+    assert cancelled["repr"] == str(cancelled["value"])
+    assert {k: v for k, v in cancelled.items() if k not in ("repr", "value")} == {
+        "kind": "value",
+        "name": "cancelled",
+        "qualname": "bridge_testlib.cancelled",
+        "type": "builtins.int",
+        "annotation": None,
+        "doc": {"summary": "", "description": "", "examples": []},
+    }
     assert members["Custom"]["kind"] == "class"
+
+
+def test_describe_typed_fixture_over_grpc(worker: WorkerProcess) -> None:
+    """Schema 1 through a real worker: structured types, include paths, warnings."""
+    response = _describe(
+        worker,
+        module="bridge_typed_fixture",
+        include=["kinds", "Counter", "exploding", "sub.Helper"],
+        exclude=["Counter.aadd"],
+    )
+    assert response.schema_version == 1
+    doc = json.loads(response.descriptor_json)
+    assert [(m["name"], [x["name"] for x in m["members"]]) for m in doc["modules"]] == [
+        # "sub" is in __all__ and holds an included path: listed as a module reference.
+        ("bridge_typed_fixture", ["Counter", "kinds", "sub"]),
+        ("bridge_typed_fixture.sub", ["Helper"]),
+    ]
+    root = {m["name"]: m for m in doc["modules"][0]["members"]}
+    assert root["kinds"]["returns"] == {
+        "kind": "generic",
+        "base": "builtins.dict",
+        "args": [
+            {"kind": "name", "name": "builtins.str"},
+            {"kind": "name", "name": "builtins.int"},
+        ],
+    }
+    assert "aadd" not in [m["name"] for m in root["Counter"]["methods"]]
+    assert response.warnings == [
+        "bridge_typed_fixture.exploding: reading it raised RuntimeError: exploding member"
+    ]
+    assert doc["warnings"] == [
+        {
+            "path": "bridge_typed_fixture.exploding",
+            "code": "member_failed",
+            "message": "reading it raised RuntimeError: exploding member",
+        }
+    ]
 
 
 def test_describe_missing_module(worker: WorkerProcess) -> None:
