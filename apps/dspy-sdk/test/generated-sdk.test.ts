@@ -25,7 +25,7 @@ it("the generated DSPy SDK creates typed objects and runs them", async () => {
 
   await using example = await dspy.Example.create({ question: "2+2?", answer: "4" });
   expect(example).toBeInstanceOf(Example);
-  const withInputs = await example.withInputs("question");
+  const withInputs = (await example.withInputs("question")) as Example; // with_inputs is unannotated in DSPy
   expect(await withInputs.toDict()).toEqual({ question: "2+2?", answer: "4" });
 
   const error = await dspy.Predict.create("no arrow").catch((e: unknown) => e);
