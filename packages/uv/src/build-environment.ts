@@ -33,6 +33,26 @@ async function writeIfChanged(path: string, data: string | Buffer): Promise<bool
   return true;
 }
 
+/** uv commands that fail on the network are tried this many times in all. */
+const NETWORK_ATTEMPTS = 3;
+const NETWORK_BACKOFF_MS = 1500;
+const TRANSIENT_NETWORK = /error sending request|client error \(Connect\)|operation timed out|connection (reset|refused|closed)|dns error|temporary failure in name resolution|broken pipe/i;
+
+/** Whether uv failed because the index could not be reached, not because of what it said. @private */
+export function isTransientNetworkFailure(stderr: string): boolean {
+  return TRANSIENT_NETWORK.test(stderr);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
 /**
  * The slow path of {@link ensureEnvironment}, run under the environment's lock:
  * check or write the lock, sync, install the worker, verify, write the marker.
@@ -85,12 +105,20 @@ export async function buildEnvironment(
   const parser = new UvProgressParser(emit);
   const uvRun = async (args: string[], onLine?: (line: string) => void): Promise<ToolResult> => {
     const { uv, interpreter, uvEnv } = await prepareUv();
-    return runTool(uv.path, [...args, "--python", interpreter, ...flags], {
-      env: uvEnv,
-      cwd: layout.envDir,
-      ...(signal ? { signal } : {}),
-      ...(onLine ? { onStderrLine: onLine } : {}),
-    });
+    for (let attempt = 1; ; attempt++) {
+      const result = await runTool(uv.path, [...args, "--python", interpreter, ...flags], {
+        env: uvEnv,
+        cwd: layout.envDir,
+        ...(signal ? { signal } : {}),
+        ...(onLine ? { onStderrLine: onLine } : {}),
+      });
+      // A dropped connection to the index is worth another try; a real resolution error is not.
+      if (result.exitCode === 0 || options.offline || attempt >= NETWORK_ATTEMPTS || !isTransientNetworkFailure(result.stderr)) {
+        return result;
+      }
+      emit({ phase: "resolve", message: `the package index did not answer (attempt ${attempt} of ${NETWORK_ATTEMPTS}); retrying` });
+      await sleep(NETWORK_BACKOFF_MS * attempt, signal);
+    }
   };
   const failure = (result: ToolResult, during: "lock" | "sync"): UvError => {
     if (result.spawnError) {

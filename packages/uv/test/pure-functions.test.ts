@@ -192,3 +192,12 @@ describe("UvError", () => {
     expect(new UvError("resolution_failed", "x", { requirement: "six==99" }).requirement).toBe("six==99");
   });
 });
+
+describe("isTransientNetworkFailure", () => {
+  it("tells a dropped connection from a real resolution failure", async () => {
+    const { isTransientNetworkFailure } = await import("../src/build-environment.js");
+    expect(isTransientNetworkFailure("error: Failed to fetch: https://pypi.org/simple/grpcio/\n  Caused by: error sending request for url\n  Caused by: client error (Connect)")).toBe(true);
+    expect(isTransientNetworkFailure("error: dns error: failed to lookup address information")).toBe(true);
+    expect(isTransientNetworkFailure("× No solution found when resolving dependencies:\n  ╰─▶ Because there is no version of nonexistent-pkg==1.0")).toBe(false);
+  });
+});
