@@ -97,7 +97,7 @@ export function diagnoseUvFailure(
       const found = pattern.exec(stderr)?.[1];
       if (!found) continue;
       const requirement = matchRequirement(requirementName(found), dependencies, found);
-      const hint = verb === "fetching" ? " (is the index reachable? for offline use, its files must be in uv's cache)" : "";
+      const hint = verb === "fetching" ? " (is the index reachable? behind a TLS-inspecting proxy, set SSL_CERT_FILE or UV_NATIVE_TLS=1; for offline use, its files must be in uv's cache)" : "";
       return { code: fallback, requirement, summary: `${verb} ${requirement} failed${hint}`, excerpt };
     }
   }
