@@ -1,13 +1,9 @@
 import { cpSync, rmSync } from "node:fs";
 import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.shared.js";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
+  ...packageBuild,
   // Ship the Python worker inside the npm package: `npm install @bridge/pool` is all a
   // machine needs besides an interpreter with the worker's dependencies.
   onSuccess: async () => {

@@ -3,22 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createBridge, type PyRef } from "@bridge/runtime";
-import { main, type CliIO } from "../src/index.js";
+import { bridge } from "./run-cli.js";
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  json: () => Record<string, unknown>;
-}
-
-async function bridge(cwd: string, ...argv: string[]): Promise<Run> {
-  let out = "";
-  let err = "";
-  const io: CliIO = { out: (t) => (out += t), err: (t) => (err += t), interactive: false, cwd, env: process.env };
-  const code = await main(argv, io);
-  return { code, out, err, json: () => JSON.parse(out) as Record<string, unknown> };
-}
 
 function project(manifest: string): string {
   const dir = mkdtempSync(join(tmpdir(), "bridge-cli-"));

@@ -2,15 +2,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { main, type CliIO } from "../src/index.js";
-
-async function bridge(cwd: string, ...argv: string[]) {
-  let out = "";
-  let err = "";
-  const io: CliIO = { out: (t) => (out += t), err: (t) => (err += t), interactive: false, cwd, env: process.env };
-  const code = await main(argv, io);
-  return { code, out, err, json: () => JSON.parse(out) as Record<string, unknown> };
-}
+import { bridge } from "./run-cli.js";
 
 const MANIFEST = `version: 1
 python:
