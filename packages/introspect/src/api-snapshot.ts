@@ -24,7 +24,7 @@ export interface SnapshotKey {
   manifest: string;
   /** sha256 of the environment's lockfile (the installed package versions). */
   lock: string;
-  /** bridge_worker's version (the introspection agent). */
+  /** The introspection agent: bridge_worker's version and a hash of its code (agentFingerprint). */
   agent: string;
 }
 

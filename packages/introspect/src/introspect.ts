@@ -1,7 +1,7 @@
 import type { LoadedManifest } from "@bridge/manifest";
 import type { DescriptorDocument } from "@bridge/codegen";
 import { DESCRIPTOR_SCHEMA_VERSION } from "@bridge/codegen";
-import { WORKER_VERSION } from "@bridge/pool";
+import { agentFingerprint } from "./agent-fingerprint.js";
 import { BridgeError, createBridge, type BridgeOptions } from "@bridge/runtime";
 import { currentKey, readSnapshot, sameKey, snapshotPath, writeSnapshot, type ApiSnapshot } from "./api-snapshot.js";
 
@@ -36,12 +36,12 @@ export interface IntrospectResult {
 export async function introspect(options: IntrospectOptions): Promise<IntrospectResult> {
   const path = snapshotPath(options.loaded, options.name);
   const existing = await readSnapshot(path);
-  if (!options.force && existing && sameKey(existing.key, await currentKey(options.loaded, options.lockFile, WORKER_VERSION))) {
+  if (!options.force && existing && sameKey(existing.key, await currentKey(options.loaded, options.lockFile, agentFingerprint()))) {
     return { snapshot: existing, path, fromCache: true };
   }
   const python = await options.python();
   // Preparing the environment may have written or updated the lockfile: key it now.
-  const key = await currentKey(options.loaded, options.lockFile, WORKER_VERSION);
+  const key = await currentKey(options.loaded, options.lockFile, agentFingerprint());
   const libraries = await describeLibraries(options.loaded, python, options.bridgeOptions, options.onProgress);
   const snapshot: ApiSnapshot = { snapshot_version: 1, key, libraries };
   await writeSnapshot(path, snapshot);

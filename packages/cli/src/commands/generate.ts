@@ -2,9 +2,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { fidelityReport, generateLibrary, type FidelityReport } from "@bridge/codegen";
-import { currentKey, introspect, readSnapshot, sameKey, snapshotPath, type ApiSnapshot } from "@bridge/introspect";
+import { agentFingerprint, currentKey, introspect, readSnapshot, sameKey, snapshotPath, type ApiSnapshot } from "@bridge/introspect";
 import { ManifestError, type Manifest } from "@bridge/manifest";
-import { WORKER_VERSION } from "@bridge/pool";
 import { ensureEnvironment } from "@bridge/uv";
 import { loadProject, type ManifestOptions, type ProjectContext } from "../context.js";
 import type { CliIO } from "../io.js";
@@ -78,10 +77,10 @@ export async function generate(options: GenerateCommandOptions, io: CliIO): Prom
   if (options.check) {
     const path = snapshotPath(project.loaded, project.spec.name);
     const existing = await readSnapshot(path);
-    const key = await currentKey(project.loaded, lockFile, WORKER_VERSION);
+    const key = await currentKey(project.loaded, lockFile, agentFingerprint());
     if (!existing) throw checkFailure(path, `no API snapshot at ${path}: run \`bridge generate\` and commit it`);
     if (!sameKey(existing.key, key)) {
-      const what = [existing.key.manifest !== key.manifest && "the manifest", existing.key.lock !== key.lock && "the lockfile", existing.key.agent !== key.agent && "bridge_worker"].filter(Boolean).join(" and ");
+      const what = [existing.key.manifest !== key.manifest && "the manifest", existing.key.lock !== key.lock && "the lockfile", existing.key.agent !== key.agent && "the introspection agent (bridge_worker)"].filter(Boolean).join(" and ");
       throw checkFailure(path, `${what} changed since ${path} was made: run \`bridge generate\` and commit the result`);
     }
     snapshot = existing;
