@@ -66,9 +66,12 @@ def describe_class(
             return True
         return (member == "__call__" or not member.startswith("_")) and ctx.flt.keeps(path)
 
-    init_static = None
+    init_static = new_static = None
     typeddict = shape is not None and shape["kind"] == "typeddict"
     for member, kind, static_obj in [] if typeddict else _members(ctx, runtime, gcls):
+        if member == "__new__":
+            new_static = static_obj
+            continue
         if not wanted(member):
             continue
         where = f"{qualname}.{member}"
@@ -96,11 +99,15 @@ def describe_class(
             out["call"] = entry
         else:
             out[{"method": "methods"}.get(kind, kind + "s")].append(entry)
+    if init_static is None and ctx.stubs:
+        init_static = new_static  # typeshed declares many builtin classes with __new__
     if not typeddict and wanted("__init__"):
         try:
             out["constructor"] = _constructor(
                 ctx, runtime, init_static, doc, qualname, is_exception
             )
+            if ctx.stubs and shape is not None and out["constructor"] is not None:
+                _annotate_from_fields(out["constructor"], shape)
         except Exception as exc:
             ctx.warn(f"{qualname}.__init__", "member_failed", f"{type(exc).__name__}: {exc}")
     return out
@@ -135,51 +142,95 @@ def _own_package(ctx: Context, klass: type) -> bool:
 
 def _members(ctx: Context, runtime: type, gcls: Any) -> list[tuple[str, str, Any]]:
     """(name, kind, griffe object or None): kind is method, classmethod, staticmethod
-    or property; griffe's view (inherited members included) when it read the class."""
+    or property; griffe's view (inherited members included) when it read the class.
+
+    With typeshed's stubs, the runtime members griffe's view lacks are added too
+    (typeshed leaves out what a builtin class inherits from an ABC, e.g. ``dict.clear``),
+    each with the stub of the class that defines it at run time when there is one; a
+    stub method that a builtin class does not have at run time is left out."""
     out: list[tuple[str, str, Any]] = []
     if gcls is not None:
-        try:
-            members = dict(gcls.all_members)
-        except Exception:
-            members = dict(gcls.members)
-        for member, obj in members.items():
-            target = final(obj)
-            if isinstance(target, griffe.Function):
-                labels = target.labels
-                if "property" in labels:
-                    out.append((member, "property", target))
-                elif "staticmethod" in labels:
-                    out.append((member, "staticmethod", target))
-                elif "classmethod" in labels:
-                    out.append((member, "classmethod", target))
-                else:
-                    out.append((member, "method", target))
-            elif isinstance(target, griffe.Attribute):
-                out.append((member, "property", target))
-        return out
-    seen: set[str] = set()
+        out = _static_members(ctx, runtime, gcls)
+        if not ctx.stubs:
+            return out
+    seen = {member for member, _, _ in out}
     for klass in runtime.__mro__:
         if klass is object or (klass is not runtime and not _own_package(ctx, klass)):
             continue
+        owner = None
+        if ctx.stubs and ctx.static is not None:
+            owner = gcls if klass is runtime else ctx.static.get(_target(klass, ""))
         for member, raw in vars(klass).items():
             if member in seen:
                 continue
             seen.add(member)
-            if isinstance(raw, staticmethod):
-                out.append((member, "staticmethod", None))
-            elif isinstance(raw, classmethod):
-                out.append((member, "classmethod", None))
-            elif isinstance(raw, property):
-                out.append((member, "property", None))
-            elif inspect.isroutine(raw):
-                out.append((member, "method", None))
-            elif not inspect.isclass(raw):
-                out.append((member, "property", None))
+            kind = _runtime_kind(raw)
+            if kind is not None:
+                out.append((member, kind, _own_static(owner, member, kind)))
         for member in getattr(klass, "__annotations__", {}):
             if member not in seen:
                 seen.add(member)
-                out.append((member, "property", None))
+                out.append((member, "property", _own_static(owner, member, "property")))
     return out
+
+
+def _static_members(ctx: Context, runtime: type, gcls: Any) -> list[tuple[str, str, Any]]:
+    out: list[tuple[str, str, Any]] = []
+    stub_class = ctx.stubs and str(getattr(gcls, "filepath", "")).endswith(".pyi")
+    if stub_class and ctx.static is not None and ctx.static.stubs is not None:
+        ctx.static.stubs.prepare(gcls)
+    try:
+        members = dict(gcls.all_members)
+    except Exception:
+        members = dict(gcls.members)
+    for member, obj in members.items():
+        target = final(obj)
+        if ctx.stubs and ctx.static is not None and target is not None and not is_static(target):
+            target = ctx.static.get(target.path) or target  # inherited from a C base
+        if isinstance(target, griffe.Function):
+            if stub_class and _raw(runtime, member) is None:
+                continue  # e.g. a method typeshed has for a later patch release
+            labels = target.labels
+            if "property" in labels:
+                out.append((member, "property", target))
+            elif "staticmethod" in labels:
+                out.append((member, "staticmethod", target))
+            elif "classmethod" in labels:
+                out.append((member, "classmethod", target))
+            else:
+                out.append((member, "method", target))
+        elif isinstance(target, griffe.Attribute):
+            if stub_class and _runtime_kind(_raw(runtime, member)) == "method":
+                out.append((member, "method", None))  # `__call__: _CallableT` in a stub
+            else:
+                out.append((member, "property", target))
+    return out
+
+
+def _runtime_kind(raw: Any) -> str | None:
+    if isinstance(raw, staticmethod):
+        return "staticmethod"
+    if isinstance(raw, classmethod):
+        return "classmethod"
+    if isinstance(raw, property):
+        return "property"
+    if inspect.isroutine(raw):
+        return "method"
+    if not inspect.isclass(raw):
+        return "property"
+    return None
+
+
+def _own_static(owner: Any, member: str, kind: str) -> Any:
+    """The stub class's own ``member`` when it matches ``kind``, else None."""
+    if not isinstance(owner, griffe.Class):
+        return None
+    found = final(owner.members.get(member))
+    if kind == "property":
+        return found if isinstance(found, (griffe.Attribute, griffe.Function)) else None
+    if isinstance(found, griffe.Function) and "property" not in found.labels:
+        return found
+    return None
 
 
 def _property(
@@ -201,7 +252,7 @@ def _property(
         if isinstance(static, griffe.Function):
             raw_annotation = static.returns
         annotation = ctx.static_type(raw_annotation, module, where)
-        doc = docstrings.parse(static.docstring) if static.docstring else ParsedDoc()
+        doc = docstrings.parse(static.docstring) if static.docstring else _descriptor_doc(raw)
         class_level = "class-attribute" in labels and not is_property
     else:
         is_property = isinstance(raw, property)
@@ -229,6 +280,19 @@ def _property(
         "class_level": class_level,
         "doc": text,
     }
+
+
+def _descriptor_doc(raw: Any) -> ParsedDoc:
+    """The runtime docstring of a property or a C type's getset/member descriptor (a
+    stub has no docstrings); nothing for plain class attributes (their type's doc)."""
+    if (
+        isinstance(raw, property)
+        or inspect.isgetsetdescriptor(raw)
+        or inspect.ismemberdescriptor(raw)
+    ):
+        doc = getattr(raw, "__doc__", None)
+        return docstrings.parse_text(doc if isinstance(doc, str) else None)
+    return ParsedDoc()
 
 
 def _constructor(
@@ -268,6 +332,17 @@ def _constructor(
         is_init=True,
         hints_from=init,
     )
+
+
+def _annotate_from_fields(constructor: dict[str, Any], shape: dict[str, Any]) -> None:
+    """Annotate a data shape's constructor parameters from its fields where the
+    constructor had none (a stub ``class Match(NamedTuple)`` over a runtime
+    ``namedtuple``, whose ``__new__`` is unannotated)."""
+    fields = {f["name"]: f["annotation"] for f in shape["fields"]}
+    for param in constructor["params"]:
+        if param["annotation"] is None and fields.get(param["name"]) is not None:
+            param["annotation"] = fields[param["name"]]
+    constructor["typed"] = all(not tx.has_unknown(p["annotation"]) for p in constructor["params"])
 
 
 def _exception_constructor(where: str) -> dict[str, Any]:

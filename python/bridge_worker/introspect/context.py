@@ -64,6 +64,11 @@ class Context:
     def top(self) -> str:
         return self.root.split(".")[0]
 
+    @property
+    def stubs(self) -> bool:
+        """Whether typeshed's stdlib stubs are merged into the griffe view."""
+        return self.static is not None and self.static.stubs is not None
+
     def warn(self, path: str, code: str, message: str) -> None:
         if (path, message) not in self._seen:
             self._seen.add((path, message))

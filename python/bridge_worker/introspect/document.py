@@ -65,12 +65,15 @@ def describe(module_name: str, depth: int, include: list[str], exclude: list[str
         except Exception as exc:
             ctx.warn(top, "static_analysis_failed", f"griffe: {type(exc).__name__}: {exc}")
         modules = _walk(ctx, module, depth)
+    analyzers = {"griffe": _version("griffe")}
+    if ctx.stubs:
+        analyzers["typeshed_client"] = _version("typeshed_client")
     descriptor = {
         "schema_version": SCHEMA_VERSION,
         "module": module_name,
         "python_version": platform.python_version(),
         "agent_version": __version__,
-        "analyzers": {"griffe": _version("griffe")},
+        "analyzers": analyzers,
         "packages": packages(top),
         "modules": modules,
         "warnings": ctx.warnings,

@@ -94,7 +94,13 @@ def static_function(
     is_init: bool = False,
 ) -> dict[str, Any]:
     module = fn.module.path
-    doc = docstrings.parse(fn.docstring) if fn.docstring else _runtime_doc(runtime)
+    if fn.docstring:
+        doc = docstrings.parse(fn.docstring)
+    elif is_init and plain_function(runtime) is None:
+        doc = ParsedDoc()  # a C slot's "Initialize self. See help(type(self))..."
+    else:
+        doc = _runtime_doc(runtime)
+    runtime_defaults: dict[str, dict[str, Any]] | None = None
     gparams = list(fn.parameters)
     if drop_first and gparams and _STATIC_KINDS[gparams[0].kind.value] in _POSITIONAL:
         gparams = gparams[1:]
@@ -108,6 +114,10 @@ def static_function(
         default = None
         if kind not in _VARIADIC and p.default is not None:
             default = _default_text(str(p.default))
+            if default["repr"] == "..." and ctx.stubs:  # a stub's default: ask the runtime
+                if runtime_defaults is None:
+                    runtime_defaults = _runtime_defaults(runtime)
+                default = runtime_defaults.get(p.name, default)
         params.append(_param(p.name, kind, annotation, default, item.text if item else ""))
     returns = None
     if not is_init:
@@ -283,7 +293,34 @@ def own_doc(obj: Any) -> str | None:
 
 
 def _runtime_doc(obj: Any) -> ParsedDoc:
-    return docstrings.parse_text(own_doc(obj)) if obj is not None else ParsedDoc()
+    if obj is None:
+        return ParsedDoc()
+    text = own_doc(obj)
+    if plain_function(obj) is None:  # a builtin's docstring may start with "name(args)"
+        _, text = _signature_from_doc(text, getattr(obj, "__name__", ""))
+    return docstrings.parse_text(text)
+
+
+def _runtime_defaults(obj: Any) -> dict[str, dict[str, Any]]:
+    """Defaults of the runtime callable by parameter name (its signature, else a
+    builtin's ``name(args)`` docstring line), for stub defaults written ``...``."""
+    if obj is None:
+        return {}
+    try:
+        sig: inspect.Signature | None = inspect.signature(obj)
+    except (ValueError, TypeError):
+        sig, _ = _signature_from_doc(own_doc(obj), getattr(obj, "__name__", ""))
+    except Exception:
+        sig = None
+    if sig is None:
+        return {}
+    out = {}
+    for p in sig.parameters.values():
+        if p.default is not inspect.Parameter.empty:
+            default = default_value(p.default)
+            if " at 0x" not in default["repr"]:  # a sentinel object says nothing
+                out[p.name] = default
+    return out
 
 
 def _runtime_flags(obj: Any) -> tuple[bool, bool, bool] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import sys
 import threading
 from collections import OrderedDict
@@ -17,7 +18,9 @@ from typing import Any
 
 import griffe
 
+from bridge_worker.introspect import stubs
 from bridge_worker.introspect import typeexpr as tx
+from bridge_worker.introspect.stubs import StdlibStubs
 from bridge_worker.introspect.typeexpr import TypeExpr
 
 LOCK = threading.RLock()
@@ -27,28 +30,102 @@ _MISSING = object()
 
 
 class StaticPackage:
-    """One top-level package as griffe sees it."""
+    """One top-level package as griffe sees it.
+
+    For a standard-library package, typeshed's stubs are merged in (``stubs.py``):
+    into the source tree griffe read, or instead of the tree of a compiled module,
+    which griffe could only inspect. :attr:`stubs` is then the stub loader (also used
+    to resolve names the stubs take from other modules, such as ``_typeshed``).
+    """
 
     def __init__(self, top: str) -> None:
         self.top = top
+        self.stubs: StdlibStubs | None = None
         self.loader = griffe.GriffeLoader(allow_inspection=True, store_source=True)
+        self._collection: Any = self.loader.modules_collection
+        stub_root = None
+        if stubs.applies(top):
+            try:
+                self.stubs = StdlibStubs(top)
+                stub_root = self.stubs.package()
+            except Exception:
+                stub_root = None
+            if stub_root is None:
+                self.stubs = None
         with griffe.logger.disable():
-            self.root = self.loader.load(top, find_stubs_package=True)
-            self.loader.resolve_aliases(implicit=False, external=None)
+            try:
+                self.root = self.loader.load(top, find_stubs_package=True)
+                self.loader.resolve_aliases(implicit=False, external=None)
+            except Exception:
+                if stub_root is None:
+                    raise
+                self.root = None
+        if self.stubs is not None and stub_root is not None:
+            if isinstance(self.root, griffe.Module) and is_static(self.root):
+                with contextlib.suppress(Exception):  # what was merged so far stays
+                    stubs.merge(self.root, self.stubs, stub_root)
+            else:  # compiled: the stubs are all griffe can read
+                self.root = stub_root
+                self._collection = None
         self._paths: dict[str, Any] = {}
 
     def get(self, path: str) -> Any:
-        """The object at ``path`` with aliases followed, or None."""
+        """The object at ``path`` with aliases followed, or None. With stubs, an object
+        the source tree lacks (or only inspected) is looked up in the stubs, also
+        outside the package (``_typeshed.StrPath``)."""
         found = self._paths.get(path, _MISSING)
         if found is _MISSING:
             found = None
-            if path == self.top or path.startswith(self.top + "."):
+            inside = path == self.top or path.startswith(self.top + ".")
+            if inside and self._collection is not None:
                 try:
-                    found = final(self.loader.modules_collection[path])
+                    found = final(self._collection[path])
                 except Exception:  # KeyError, alias resolution errors, ...
                     found = None
+            # Outside the package, a name that is a class at run time needs no stubs
+            # (it is named as at run time); aliases and TypeVars (`_typeshed.StrPath`)
+            # are only in the stubs.
+            if (
+                self.stubs is not None
+                and (found is None or not is_static(found))
+                and (inside or runtime_class(path) is None)
+            ):
+                stub = self.stubs.get(path)
+                found = stub if stub is not None else found
             self._paths[path] = found
         return found
+
+    def canonical(self, obj: Any) -> str:
+        """Where ``obj`` is defined. With stubs, a class is named as at run time when its
+        module is imported (``_decimal.Decimal`` is ``decimal.Decimal``)."""
+        path = obj.path
+        if self.stubs is None or not isinstance(obj, griffe.Class):
+            return path
+        return runtime_name(path) or path
+
+
+def runtime_class(path: str) -> type | None:
+    """The class at ``path`` in an already imported module (nothing is imported)."""
+    parts = path.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        value: Any = sys.modules.get(".".join(parts[:i]))
+        if value is None:
+            continue
+        try:
+            for part in parts[i:]:
+                value = getattr(value, part, None)
+        except Exception:  # a module __getattr__ that raises something else
+            return None
+        return value if isinstance(value, type) else None
+    return None
+
+
+def runtime_name(path: str) -> str | None:
+    """Where the class at ``path`` says it is defined (``decimal.Decimal`` for the stubs'
+    ``_decimal.Decimal``), or None when ``path`` is not a class at run time."""
+    cls = runtime_class(path)
+    name = tx.runtime_path(cls) if cls is not None else None
+    return name if name and "<" not in name else None
 
 
 def load(top: str) -> StaticPackage:
@@ -95,6 +172,16 @@ def module_of(expr: Any) -> str | None:
         except Exception:
             return None
     return None
+
+
+def _enclosing_class(expr: Any) -> Any:
+    """The class whose body an annotation was written in, or None."""
+    scope = getattr(expr, "parent", None)
+    while scope is not None and not isinstance(scope, griffe.Class):
+        if isinstance(scope, griffe.Module):
+            return None
+        scope = getattr(scope, "parent", None)
+    return scope
 
 
 def literal_default(text: str) -> tuple[bool, Any]:
@@ -210,7 +297,9 @@ class ExprTypes(tx.Builder):
         if self.pkg is not None:
             obj = self.pkg.get(path)
             if obj is not None:
-                return obj.path
+                return self.pkg.canonical(obj)
+            if self.pkg.stubs is not None:
+                return runtime_name(path) or path
         return path
 
     def _named(self, expr: Any) -> TypeExpr:
@@ -218,6 +307,10 @@ class ExprTypes(tx.Builder):
         if path is None:
             return self._from_runtime_name(expr)
         normalized = tx.normalize_path(path)
+        if normalized == "typing.Self" and self.pkg is not None and self.pkg.stubs is not None:
+            owner = _enclosing_class(expr)  # typeshed's `-> Self`: the class itself
+            if owner is not None:
+                return self.build(self.pkg.canonical(owner), None, str(expr))
         if normalized != path or self.pkg is None:
             return self.build(path, None, str(expr))
         obj = self.pkg.get(path)

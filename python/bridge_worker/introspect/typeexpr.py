@@ -142,6 +142,13 @@ ALIASES.update(
         "typing.ContextManager": "contextlib.AbstractContextManager",
         "typing.AsyncContextManager": "contextlib.AbstractAsyncContextManager",
         "typing.TypeGuard": "builtins.bool",
+        # Numeric protocols (typeshed's stubs use them for "a number"): what a caller
+        # passes through Bridge is the number itself.
+        "typing.SupportsFloat": "builtins.float",
+        "typing.SupportsInt": "builtins.int",
+        "typing.SupportsIndex": "builtins.int",
+        "typing.SupportsComplex": "builtins.complex",
+        "typing.SupportsBytes": "builtins.bytes",
         "typing.TypeIs": "builtins.bool",
         "types.UnionType": "typing.Union",
         "typing.NoReturn": "typing.Never",
@@ -229,8 +236,12 @@ class Builder:
         if path == "typing.Never":
             return never()
         if not args:
+            if path == "typing.AnyStr":  # the TypeVar, as the runtime path sees it
+                return typevar("AnyStr", None, [name("builtins.bytes"), name("builtins.str")])
             if path in WRAPPERS:
                 return any_()
+            if path == "typing.Union" and text.rsplit(".", 1)[-1] == "UnionType":
+                return name("types.UnionType")  # the class of `X | Y` objects
             if path in _SPECIAL_WITH_ARGS:
                 return self.fail(text)
             if path == "collections.abc.Callable":
