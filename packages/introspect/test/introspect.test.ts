@@ -21,9 +21,9 @@ it("describes a module through a real worker (schema 1)", () => {
 it("renders Python-like signatures for humans", () => {
   const dumps = json.modules[0]!.members.find((m) => m.name === "dumps") as FunctionDescriptor;
   expect(renderSignature(dumps)).toBe(
-    "(obj, *, skipkeys = False, ensure_ascii = True, check_circular = True, allow_nan = True, cls = None, indent = None, separators = None, default = None, sort_keys = False, **kw) -> ?",
+    "(obj: Any, *, skipkeys: bool = False, ensure_ascii: bool = True, check_circular: bool = True, allow_nan: bool = True, cls: type[json.encoder.JSONEncoder] | None = None, indent: None | int | str = None, separators: tuple[str, str] | None = None, default: Callable[[Any], Any] | None = None, sort_keys: bool = False, **kw: Any) -> str",
   );
-  expect(apiSurface(json).get("json.JSONDecoder.decode")).toBe("(s, _w = WHITESPACE.match) -> ?");
+  expect(apiSurface(json).get("json.JSONDecoder.decode")).toBe("(s: str, _w: Callable[..., Any] = WHITESPACE.match) -> Any");
 });
 
 it("diffs added, removed and changed signatures", () => {
@@ -39,7 +39,7 @@ it("diffs added, removed and changed signatures", () => {
     ["added", "json.dumps2"],
     ["removed", "json.load"],
   ]);
-  expect(changes[0]!.before).toContain("sort_keys = False");
+  expect(changes[0]!.before).toContain("sort_keys: bool = False");
   expect(changes[0]!.after).not.toContain("sort_keys");
   expect(diffApi(json, json)).toEqual([]);
 });
@@ -47,4 +47,9 @@ it("diffs added, removed and changed signatures", () => {
 it("refuses a descriptor schema it cannot read", async () => {
   const fake = { describe: async () => ({ descriptorJson: "{}", schemaVersion: 99 }) };
   await expect(describeModule(fake, "json")).rejects.toThrow(/descriptor schema 99/);
+});
+
+it("the agent fingerprint names the worker version and hashes the agent's code", async () => {
+  const { agentFingerprint } = await import("../src/index.js");
+  expect(agentFingerprint()).toMatch(/^0\.1\.0\+[0-9a-f]{12}$/);
 });

@@ -8,7 +8,8 @@ export const WORKER_REQUIREMENTS: readonly string[] = [
   "grpcio-health-checking>=1.75.1",
   "protobuf>=6.31.1,<8",
   "msgpack>=1.0.0",
-  "griffe>=1.14,<2",
+  "griffe>=1.15,<2",
+  "typeshed_client>=2.14,<3",
 ];
 
 /** The version of the `bridge_worker` shipped in this package (= its `__version__`, checked by a test). */
