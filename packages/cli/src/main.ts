@@ -52,6 +52,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   common(program.command("discover").argument("<module>", "a Python module, e.g. sklearn.linear_model").description("print a starter manifest entry for a module"))
     .option("--depth <n>", "submodule depth to describe", "0")
     .option("--python <path>", "the Python to describe with (default: the manifest's environment)")
+    .option("--write", "add the entry to the manifest (keeps its comments) instead of printing it")
     .action(async (module: string, options: Record<string, unknown>) => run((o, i) => discover(module, o, i))(options));
   common(program.command("diff").description("compare the API snapshot with a fresh introspection")).action(run((o, i) => diff(o, i)));
   common(program.command("clean").description("remove the project's environments under .bridge/")).action(run((o, i) => clean(o, i)));

@@ -68,6 +68,19 @@ describe("bridge generate / discover / diff", () => {
     expect(result.out).toContain("- SpecifierSet");
   });
 
+  it("discover --write adds the entry to the manifest, keeping its comments", async () => {
+    const manifest = join(dir, "pkg.bridge.yaml");
+    const before = readFileSync(manifest, "utf8");
+    writeFileSync(manifest, `# my project\n${before}`);
+    const result = await bridge(dir, "discover", "packaging.markers", "--write");
+    expect(result.code, result.err).toBe(0);
+    const after = readFileSync(manifest, "utf8");
+    expect(after.startsWith("# my project\n")).toBe(true);
+    expect(after).toContain("  markers:\n    module: packaging.markers");
+    expect((await bridge(dir, "discover", "packaging.markers", "--write")).code).toBe(1); // already there
+    writeFileSync(manifest, before);
+  });
+
   it("diff compares the snapshot with a fresh introspection", async () => {
     const same = await bridge(dir, "diff");
     expect(same.code, same.err).toBe(0);
