@@ -186,7 +186,7 @@ class BridgeImpl implements Bridge, RefHost {
     options: CallOptions | undefined,
     pinned?: { workerId: string; invoke: PinnedInvoke },
   ): Promise<unknown> {
-    const encoded = payload === undefined ? undefined : encode(payload, `the arguments of ${describe(target, ref)}`);
+    const encoded = payload === undefined ? undefined : encode(payload, () => `the arguments of ${describe(target, ref)}`);
     let workerId = ref?.workerId;
     for (const holder of encoded?.workers ?? []) {
       if (workerId !== undefined && holder !== workerId) {

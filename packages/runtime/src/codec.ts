@@ -166,14 +166,14 @@ export interface EncodedArgs {
   workers: ReadonlySet<string>;
 }
 
-/** Encodes a value for the worker, noting which workers its refs live on. @private */
-export function encode(value: unknown, what: string): EncodedArgs {
+/** Encodes a value for the worker, noting which workers its refs live on; `what` names it in errors. @private */
+export function encode(value: unknown, what: () => string): EncodedArgs {
   const workers = new Set<string>();
   try {
     return { data: packr.pack(prepare(value, workers)), workers };
   } catch (error) {
     if (error instanceof BridgeError) throw error;
-    throw new BridgeError("invalid_argument", `${what} could not be encoded for Python: ${String(error)}`, {
+    throw new BridgeError("invalid_argument", `${what()} could not be encoded for Python: ${String(error)}`, {
       cause: error,
     });
   }
