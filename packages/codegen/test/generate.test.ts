@@ -11,6 +11,31 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const support = join(here, "../../../python/tests/support");
 const outRoot = join(here, ".generated");
 
+const TYPE_ASSERTIONS = `
+import type { Bridge, CallOptions } from "@bridge/runtime";
+import { createMath } from "./math/index.js";
+import { createJson } from "./json/index.js";
+import { createFixture, Counter, type Movie } from "./fixture/index.js";
+declare const bridge: Bridge;
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assert<T extends true>(): T | void {}
+const math = createMath(bridge);
+assert<Equal<Parameters<typeof math.sqrt>, [x: number | bigint, options?: CallOptions]>>();
+assert<Equal<ReturnType<typeof math.sqrt>, Promise<number>>>();
+assert<Equal<typeof math.pi, number>>();
+const json = createJson(bridge);
+assert<Equal<ReturnType<typeof json.dumps>, Promise<string>>>();
+assert<Equal<Parameters<typeof json.dumps>[0], unknown>>();
+const fixture = createFixture(bridge);
+assert<Equal<ReturnType<typeof fixture.countUp>, Promise<AsyncIterable<number>>>>();
+assert<Equal<Awaited<ReturnType<typeof fixture.Counter.create>>, Counter>>();
+assert<Equal<Movie, { title: string; year?: number | bigint }>>();
+// @ts-expect-error a string is not a number
+void math.sqrt("16");
+// @ts-expect-error kinds needs its keyword-only argument d: only .with(kwargs) can call it
+void fixture.kinds(1);
+`;
+
 let bridge: Bridge;
 const generated = new Map<string, GeneratedLibrary>();
 
@@ -46,8 +71,11 @@ afterAll(async () => {
 });
 
 describe("generated code", () => {
-  it("compiles under tsc --strict with zero errors", () => {
+  it("compiles under tsc --strict with zero errors, and its types are the ones users should see", () => {
     const files = [...generated.entries()].flatMap(([library, result]) => [...result.files.keys()].map((f) => join(outRoot, library, f)));
+    // Type-level assertions on the generated API (a wrong type is a compile error here).
+    writeFileSync(join(outRoot, "types.assert.ts"), TYPE_ASSERTIONS);
+    files.push(join(outRoot, "types.assert.ts"));
     const program = ts.createProgram(files, {
       strict: true,
       exactOptionalPropertyTypes: true,
