@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every check the project has, in the order a failure is cheapest to read:
-# generated code fresh, types, Python tests, TypeScript tests (Node 20), runtime on Node 24.
+# generated code fresh, types, Python tests, TypeScript tests (Node 20), runtime and pool on Node 22 and 24.
 set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 cd "$(dirname "$0")/.."
@@ -23,5 +23,5 @@ python/.venv/bin/pytest -q python/tests
 echo "== TypeScript tests (node $(node --version))"
 pnpm run -s test
 
-echo "== @bridge/runtime and @bridge/pool on Node 24"
-bash scripts/node24.sh
+echo "== @bridge/runtime and @bridge/pool on Node 22 and Node 24"
+bash scripts/node-versions.sh
