@@ -1,11 +1,14 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { bootstrapUv, bootstrappedUvPath } from "./bootstrap-uv.js";
-import type { Env } from "./env.js";
+import { plainEnv, type Env } from "./env.js";
 import { emitter, type ProgressListener } from "./progress.js";
-import { UvError, throwIfAborted } from "./uv-error.js";
+import { runTool } from "./run-tool.js";
+import { UvError } from "./uv-error.js";
 import { findExecutable, findExecutables, isExecutableFile } from "./which.js";
+
+/** How long `uv --version` or a `python -m uv` lookup may take. */
+const PROBE_TIMEOUT_MS = 20_000;
 
 /** Where a uv came from, in the order they are tried. */
 export type UvSource = "option" | "env" | "path" | "python-module" | "bootstrapped";
@@ -63,19 +66,10 @@ export async function probeUv(
   env: Env,
   signal?: AbortSignal,
 ): Promise<{ version: string } | { problem: string }> {
-  const result = await execa(path, ["--version"], {
-    env: { ...env },
-    extendEnv: false,
-    reject: false,
-    timeout: 20_000,
-    stdin: "ignore",
-    ...(signal ? { cancelSignal: signal } : {}),
-  });
-  throwIfAborted(signal, "finding uv");
-  const out = typeof result.stdout === "string" ? result.stdout.trim() : "";
-  const match = /^uv (\d+\.\d+\.\d+\S*)/.exec(out);
+  const result = await runTool(path, ["--version"], { env: plainEnv(env), signal, timeoutMs: PROBE_TIMEOUT_MS });
+  const match = /^uv (\d+\.\d+\.\d+\S*)/.exec(result.stdout.trim());
   if (result.exitCode !== 0 || !match) {
-    const err = typeof result.stderr === "string" ? result.stderr.trim().split("\n")[0] : "";
+    const err = result.stderr.trim().split("\n")[0] ?? "";
     return { problem: `\`${path} --version\` failed${err ? `: ${err}` : ""}` };
   }
   const version = match[1]!;
@@ -91,16 +85,12 @@ async function uvFromPythonModule(env: Env, signal?: AbortSignal): Promise<strin
   for (const name of ["python3", "python"]) {
     const python = findExecutable(name, env);
     if (!python) continue;
-    const result = await execa(python, ["-c", "import sys, uv; sys.stdout.write(uv.find_uv_bin())"], {
-      env: { ...env },
-      extendEnv: false,
-      reject: false,
-      timeout: 20_000,
-      stdin: "ignore",
-      ...(signal ? { cancelSignal: signal } : {}),
+    const result = await runTool(python, ["-c", "import sys, uv; sys.stdout.write(uv.find_uv_bin())"], {
+      env: plainEnv(env),
+      signal,
+      timeoutMs: PROBE_TIMEOUT_MS,
     });
-    throwIfAborted(signal, "finding uv");
-    const out = typeof result.stdout === "string" ? result.stdout.trim() : "";
+    const out = result.stdout.trim();
     if (result.exitCode === 0 && out && !found.includes(out)) found.push(out);
   }
   return found;
