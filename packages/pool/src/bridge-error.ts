@@ -136,3 +136,17 @@ export function errorFromFrame(
   }
   return new BridgeError(code, frame.message, { details });
 }
+
+/**
+ * Why an aborted call's signal fired, as a BridgeError: `deadline_exceeded` for a
+ * timeout, `canceled` otherwise (a BridgeError reason is kept as it is).
+ * @private
+ */
+export function abortError(signal: AbortSignal): BridgeError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof BridgeError) return reason;
+  if (reason instanceof Error && reason.name === "TimeoutError") {
+    return new BridgeError("deadline_exceeded", "the call's deadline passed", { cause: reason });
+  }
+  return new BridgeError("canceled", "the call was cancelled", { cause: reason });
+}

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BridgeError } from "./bridge-error.js";
+import { BridgeError, abortError } from "./bridge-error.js";
 import { ConnectError } from "@connectrpc/connect";
 import type { DescribeResponse } from "@bridge/protocol";
 import { WorkerClient, type DescribeRequest, type InvokeRequest } from "./worker-client.js";
@@ -455,13 +455,7 @@ function callSignal(options: InvokeOptions): AbortSignal | undefined {
 
 function callError(error: unknown, signal: AbortSignal | undefined): BridgeError {
   if (error instanceof BridgeError) return error;
-  if (signal?.aborted) {
-    const reason: unknown = signal.reason;
-    if (reason instanceof Error && reason.name === "TimeoutError") {
-      return new BridgeError("deadline_exceeded", "the call's deadline passed", { cause: reason });
-    }
-    return new BridgeError("canceled", "the call was cancelled", { cause: reason });
-  }
+  if (signal?.aborted) return abortError(signal);
   return BridgeError.from(error);
 }
 

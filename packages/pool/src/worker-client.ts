@@ -15,7 +15,7 @@ import {
   type HostMessage,
   type WorkerMessage,
 } from "@bridge/protocol";
-import { BridgeError, errorFromFrame } from "./bridge-error.js";
+import { BridgeError, abortError, errorFromFrame } from "./bridge-error.js";
 import { PushIterable } from "./frame-queue.js";
 import { LaneConnection, lanePath } from "./lane-connection.js";
 
@@ -156,7 +156,7 @@ export class WorkerClient {
         onAbort = () => {
           if (this.pending.delete(id)) {
             this.enqueue(create(HostFrameSchema, { id, kind: { case: "cancel", value: {} } }));
-            reject(abortReason(signal));
+            reject(abortError(signal));
           }
         };
         signal.addEventListener("abort", onAbort, { once: true });
@@ -280,13 +280,4 @@ export class WorkerClient {
     this.pending.clear();
     for (const call of calls) call.reject(reason);
   }
-}
-
-function abortReason(signal: AbortSignal): BridgeError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof BridgeError) return reason;
-  if (reason instanceof Error && reason.name === "TimeoutError") {
-    return new BridgeError("deadline_exceeded", "the call's deadline passed", { cause: reason });
-  }
-  return new BridgeError("canceled", "the call was cancelled", { cause: reason });
 }
