@@ -27,3 +27,9 @@ class UnavailableError(BridgeFault):
     """The worker is shutting down and takes no new calls."""
 
     code = pb.ERROR_CODE_UNAVAILABLE
+
+
+class ResourceExhaustedError(BridgeFault):
+    """A limit was reached: a value too large for the host, too many objects in a session."""
+
+    code = pb.ERROR_CODE_RESOURCE_EXHAUSTED

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
-from bridge_worker.codec import Codec
+from bridge_worker.codec import Codec, Peer
 from bridge_worker.faults import InvalidArgumentError
 from bridge_worker.registry import Registry
 from bridge_worker.resolve import Resolver, walk
@@ -17,6 +17,7 @@ from bridge_worker.resolve import Resolver, walk
 _CALL = pb.INVOKE_OP_CALL
 _GET = pb.INVOKE_OP_GET
 _SET = pb.INVOKE_OP_SET
+_ITERATE = pb.INVOKE_OP_ITERATE
 _MSGPACK = pb.ENCODING_MSGPACK
 _UNSPECIFIED = pb.ENCODING_UNSPECIFIED
 _STR_ONLY = frozenset({str})
@@ -30,9 +31,11 @@ class Invoker:
         self.codec = codec
         self.resolver = resolver
 
-    def run(self, invoke: pb.Invoke) -> Any:
+    def run(self, invoke: pb.Invoke, buffers: list[Any], peer: Peer) -> Any:
         """Execute ``invoke`` and return its value (possibly an awaitable, for the caller to await).
 
+        ``buffers`` are the out-of-band buffers of its args payload; ``peer`` is the
+        connection the call came on. ITERATE returns the object to iterate.
         Raises a BridgeFault for a bad request, or whatever the user code raised.
         """
         op = invoke.op
@@ -41,7 +44,7 @@ class Invoker:
             payload = invoke.args
             if not payload.data:
                 return fn()
-            value = self._decode(payload)
+            value = self._decode(payload, buffers, peer)
             # Fast path for the usual well-formed [list, {str: ...}].
             if type(value) is list and len(value) == 2:
                 args, kwargs = value
@@ -52,13 +55,13 @@ class Invoker:
                         return fn(*args, **kwargs)
             args, kwargs = _call_args(value)
             return fn(*args, **kwargs)
-        if op == _GET:
+        if op in (_GET, _ITERATE):
             return self._target(invoke)
         if op == _SET:
             owner, attr = self._owner(invoke)
-            setattr(owner, attr, self._set_value(invoke.args))
+            setattr(owner, attr, self._set_value(invoke.args, buffers, peer))
             return None
-        raise InvalidArgumentError(f"unknown invoke op {op}: expected CALL, GET or SET")
+        raise InvalidArgumentError(f"unknown invoke op {op}: expected CALL, GET, SET or ITERATE")
 
     # -- targets --------------------------------------------------------------
 
@@ -83,14 +86,14 @@ class Invoker:
 
     # -- arguments ------------------------------------------------------------
 
-    def _decode(self, payload: pb.Payload) -> Any:
+    def _decode(self, payload: pb.Payload, buffers: list[Any], peer: Peer) -> Any:
         encoding = payload.encoding
         if encoding != _MSGPACK and encoding != _UNSPECIFIED:
             raise InvalidArgumentError(f"unsupported payload encoding {encoding}")
-        return self.codec.decode(payload.data)
+        return self.codec.decode(payload.data, buffers, peer)
 
-    def _set_value(self, payload: pb.Payload) -> Any:
-        value = self._decode(payload) if payload.data else None
+    def _set_value(self, payload: pb.Payload, buffers: list[Any], peer: Peer) -> Any:
+        value = self._decode(payload, buffers, peer) if payload.data else None
         if type(value) is not list or len(value) != 1:
             raise InvalidArgumentError("SET args must be a msgpack array [value]")
         return value[0]

@@ -1,24 +1,31 @@
-"""Process plumbing: the ready line, keeping stdout clean, and dying with the host."""
+"""Process plumbing: the ready line, keeping stdout clean, dying with the host, the token."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
+import signal
 import sys
 import threading
+from typing import Any
 
 from bridge_worker import PROTOCOL_VERSION
 
+#: The environment variable the host passes the worker's token in (never argv).
+TOKEN_ENV = "BRIDGE_WORKER_TOKEN"
+_PR_SET_PDEATHSIG = 1
 
-def announce_ready(socket_path: str) -> None:
+
+def announce_ready(**fields: Any) -> None:
     """Write the one ready line to stdout, then send all later stdout to stderr.
 
     After this, ``print()`` in user code (or anything writing to fd 1) lands on
     stderr and can never corrupt the host's view of stdout.
     """
     line = json.dumps(
-        {"event": "ready", "pid": os.getpid(), "socket": socket_path, "protocol": PROTOCOL_VERSION}
+        {"event": "ready", "pid": os.getpid(), "protocol": PROTOCOL_VERSION, **fields}
     )
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -46,6 +53,31 @@ def exit_on_stdin_eof() -> threading.Thread:
     thread = threading.Thread(target=watch, name="bridge-stdin-watch", daemon=True)
     thread.start()
     return thread
+
+
+def die_with_parent() -> None:
+    """On Linux, have the kernel SIGKILL this process when the host process dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent or parent == 1:  # the host died before prctl took effect
+        flush_and_exit(0)
+
+
+def read_token(token_file: str | None) -> str | None:
+    """The worker's token: from ``token_file``, else from $BRIDGE_WORKER_TOKEN.
+
+    The variable is removed from the environment once read, so user code and the
+    processes it starts never see it.
+    """
+    token = os.environ.pop(TOKEN_ENV, None)
+    if token_file:
+        with open(token_file, encoding="utf-8") as fh:
+            token = fh.read().strip()
+    return token or None
 
 
 def flush_and_exit(code: int) -> None:

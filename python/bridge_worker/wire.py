@@ -1,14 +1,19 @@
 """WorkerMessage bytes, written by hand for the hot path.
 
 A WorkerMessage is ``repeated WorkerFrame frames = 1``, so its encoding is just the
-concatenation of one length-delimited field-1 entry per frame. Building a result
-entry from bytes here costs well under half of constructing three nested protobuf
-messages and copying them into a WorkerMessage, and a batch becomes one
-``b"".join``. The output is byte-identical to protobuf's serialization
-(tests/test_wire.py checks), and errors, being rare, still go through protobuf.
+concatenation of one length-delimited field-1 entry per frame, and a batch is one
+``b"".join``. Results and stream chunks are built from bytes here (well under half the
+cost of constructing nested protobuf messages); rarer frames go through protobuf.
+The output is byte-identical to protobuf's serialization (tests/test_wire.py checks).
+
+Payload buffers: on the local lane each one is an empty ``buffers`` entry here and
+its bytes follow the record raw (lane.py); over gRPC (``inline=True``) they are
+written into the message.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 
@@ -17,9 +22,12 @@ _SMALL = [bytes([i]) for i in range(128)]
 # Field tags (field number << 3 | wire type).
 _FRAMES = b"\x0a"  # WorkerMessage.frames = 1, length-delimited
 _FRAME_ID = b"\x08"  # WorkerFrame.id = 1, varint
-_FRAME_RESULT = b"\x12"  # WorkerFrame.result = 2, length-delimited
-_FRAME_ERROR = b"\x1a"  # WorkerFrame.error = 3, length-delimited
-_RESULT_VALUE = b"\x0a"  # Result.value = 1, length-delimited
+_FRAME_RESULT = b"\x12"  # WorkerFrame.result = 2
+_FRAME_ERROR = b"\x1a"  # WorkerFrame.error = 3
+_FRAME_CHUNK = b"\x22"  # WorkerFrame.stream_chunk = 4
+_FIRST = b"\x0a"  # Result.value = 1, StreamChunk.items = 1
+_BUFFER = b"\x1a"  # Payload.buffers = 3
+_EMPTY_BUFFER = b"\x1a\x00"
 # Payload.encoding = 1 (varint ENCODING_MSGPACK), then Payload.data = 2 (length-delimited).
 _PAYLOAD_MSGPACK_DATA = b"\x08" + bytes([pb.ENCODING_MSGPACK]) + b"\x12"
 
@@ -45,10 +53,28 @@ def _id(call_id: int) -> bytes:
     return _FRAME_ID + varint(call_id) if call_id else b""
 
 
-def result_entry(call_id: int, data: bytes) -> bytes:
-    """The WorkerMessage entry for ``WorkerFrame{id, result: {value: {MSGPACK, data}}}``."""
+def _payload(data: bytes, buffers: list[Any], inline: bool) -> bytes:
+    body = _PAYLOAD_MSGPACK_DATA + varint(len(data)) + data if data else _PAYLOAD_MSGPACK_DATA[:2]
+    if not buffers:
+        return body
+    if not inline:
+        return body + _EMPTY_BUFFER * len(buffers)
+    parts = [body]
+    for buffer in buffers:
+        view = memoryview(buffer)
+        parts += (_BUFFER, varint(view.nbytes), view)
+    return b"".join(parts)
+
+
+def _entry(kind_tag: bytes, call_id: int, body: bytes) -> bytes:
+    frame = b"".join((_id(call_id), kind_tag, varint(len(body)), body))
+    return _FRAMES + varint(len(frame)) + frame
+
+
+def result_entry(call_id: int, data: bytes, buffers: list[Any] = (), inline: bool = False) -> bytes:  # type: ignore[assignment]
+    """The entry for ``WorkerFrame{id, result: {value: {MSGPACK, data, buffers}}}``."""
     n = len(data)
-    if 0 < n < 120:  # the common small result: every length is a one-byte varint
+    if 0 < n < 120 and not buffers:  # the common small result: every length is one byte
         frame_id = _FRAME_ID + varint(call_id) if call_id else b""
         size = len(frame_id) + n + 8
         if size < 0x80:
@@ -59,26 +85,32 @@ def result_entry(call_id: int, data: bytes) -> bytes:
                     frame_id,
                     _FRAME_RESULT,
                     _SMALL[n + 6],
-                    _RESULT_VALUE,
+                    _FIRST,
                     _SMALL[n + 4],
                     _PAYLOAD_MSGPACK_DATA,
                     _SMALL[n],
                     data,
                 )
             )
-    payload = (
-        _PAYLOAD_MSGPACK_DATA + varint(len(data)) + data if data else _PAYLOAD_MSGPACK_DATA[:2]
-    )
-    result = _RESULT_VALUE + varint(len(payload)) + payload
-    frame = _id(call_id) + _FRAME_RESULT + varint(len(result)) + result
-    return _FRAMES + varint(len(frame)) + frame
+    payload = _payload(data, list(buffers), inline)
+    return _entry(_FRAME_RESULT, call_id, _FIRST + varint(len(payload)) + payload)
+
+
+def chunk_entry(call_id: int, data: bytes, buffers: list[Any], inline: bool) -> bytes:
+    """The entry for ``WorkerFrame{id, stream_chunk: {items: {MSGPACK, data, buffers}}}``."""
+    payload = _payload(data, buffers, inline)
+    return _entry(_FRAME_CHUNK, call_id, _FIRST + varint(len(payload)) + payload)
 
 
 def error_entry(call_id: int, error: pb.Error) -> bytes:
     """The WorkerMessage entry for ``WorkerFrame{id, error}``."""
-    body = error.SerializeToString()
-    frame = _id(call_id) + _FRAME_ERROR + varint(len(body)) + body
-    return _FRAMES + varint(len(frame)) + frame
+    return _entry(_FRAME_ERROR, call_id, error.SerializeToString())
+
+
+def frame_entry(frame: pb.WorkerFrame) -> bytes:
+    """The entry for any WorkerFrame (the rare kinds, built with protobuf)."""
+    body = frame.SerializeToString()
+    return _FRAMES + varint(len(body)) + body
 
 
 def message(entries: list[bytes]) -> bytes:

@@ -1,62 +1,111 @@
-"""What every Channel of one worker process shares: objects, codec, threads, lifecycle."""
+"""What every connection of one worker process shares: objects, codec, threads, lifecycle."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from concurrent.futures import ThreadPoolExecutor
+import logging
+import threading
+import time
 from typing import TYPE_CHECKING
 
+from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 from bridge_worker.codec import Codec
+from bridge_worker.errors import error
 from bridge_worker.invoke import Invoker
 from bridge_worker.registry import Registry
 from bridge_worker.resolve import Resolver
+from bridge_worker.threads import Pool
+from bridge_worker.timers import Timers
 
 if TYPE_CHECKING:
-    from bridge_worker.channel import ChannelSession
+    from bridge_worker.connection import Connection
+
+log = logging.getLogger(__name__)
+
+#: Heartbeat period when none is given (HandshakeResponse.heartbeat_ms).
+DEFAULT_HEARTBEAT_MS = 500
+
+
+def default_threads() -> int:
+    """How many threads may run user code at once by default."""
+    return 16
 
 
 class Worker:
-    """Process-wide state; lives on the event loop thread (its executor runs user code)."""
+    """Process-wide state: the object registry, the codec, the threads, shutdown."""
 
-    def __init__(self, executor: ThreadPoolExecutor, threads: int) -> None:
-        self.executor = executor
-        #: How many threads the executor runs user code on.
-        self.threads = threads
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        token: str | None = None,
+        heartbeat_ms: int = DEFAULT_HEARTBEAT_MS,
+        extra_capabilities: tuple[str, ...] = (),
+    ) -> None:
         self.registry = Registry()
         self.codec = Codec(self.registry)
         self.resolver = Resolver()
         self.invoker = Invoker(self.registry, self.codec, self.resolver)
-        self.sessions: set[ChannelSession] = set()
+        self.pool = Pool(threads or default_threads())
+        self.timers = Timers()
+        #: Every connection must prove this in its Handshake (None: no check).
+        self.token = token
+        self.heartbeat_ms = heartbeat_ms
+        self.extra_capabilities = extra_capabilities
+        self.connections: set[Connection] = set()
+        self._connections_lock = threading.Lock()
         #: True once Shutdown (or a signal) was received: new calls are refused.
         self.draining = False
-        self._shutdown: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._idle = asyncio.Event()
+        self._shutdown = threading.Event()
+        self._grace_s = 0.0
+        self._progress = threading.Condition()
 
-    def request_shutdown(self, grace_s: float) -> None:
-        """Stop taking calls; :meth:`wait_shutdown_request` returns ``grace_s``. Idempotent."""
-        self.draining = True
-        if not self._shutdown.done():
-            self._shutdown.set_result(grace_s)
+    # -- connections -----------------------------------------------------------------
 
-    async def wait_shutdown_request(self) -> float:
-        """Wait for :meth:`request_shutdown`; returns the grace period in seconds."""
-        return await self._shutdown
+    def add(self, conn: Connection) -> None:
+        with self._connections_lock:
+            self.connections.add(conn)
 
-    def notify_idle(self) -> None:
-        """A channel ran out of pending calls while draining: re-check in :meth:`drain`."""
-        self._idle.set()
+    def forget(self, conn: Connection) -> None:
+        with self._connections_lock:
+            self.connections.discard(conn)
+        self.notify_progress()
+
+    def live_connections(self) -> list[Connection]:
+        with self._connections_lock:
+            return list(self.connections)
 
     def inflight(self) -> int:
-        """Calls accepted on any channel and not answered yet."""
-        return sum(session.inflight() for session in self.sessions)
+        """Calls accepted on any connection and not answered yet."""
+        return sum(conn.inflight() for conn in self.live_connections())
 
-    async def drain(self, grace_s: float) -> None:
-        """Wait up to ``grace_s`` for in-flight calls, then close every channel."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace_s
-        while self.inflight() and loop.time() < deadline:
-            self._idle.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), deadline - loop.time())
-        await asyncio.gather(*(session.close() for session in list(self.sessions)))
+    # -- shutdown ----------------------------------------------------------------------
+
+    def request_shutdown(self, grace_s: float) -> None:
+        """Stop taking calls; :meth:`wait_shutdown_request` returns. Idempotent."""
+        if not self.draining:
+            self.draining = True
+            self._grace_s = grace_s
+        self._shutdown.set()
+
+    def wait_shutdown_request(self) -> float:
+        """Block until :meth:`request_shutdown`; returns the grace period in seconds."""
+        while not self._shutdown.wait(0.5):
+            pass
+        return self._grace_s
+
+    def notify_progress(self) -> None:
+        """A call was answered: wake :meth:`drain` (only while draining)."""
+        if self.draining:
+            with self._progress:
+                self._progress.notify_all()
+
+    def drain(self, grace_s: float) -> None:
+        """Wait up to ``grace_s`` for in-flight calls; answer the rest UNAVAILABLE."""
+        deadline = time.monotonic() + grace_s
+        with self._progress:
+            while self.inflight() and time.monotonic() < deadline:
+                self._progress.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+        for conn in self.live_connections():
+            conn.abandon_all(
+                error(pb.ERROR_CODE_UNAVAILABLE, "the worker shut down before the call finished")
+            )

@@ -37,6 +37,19 @@ ROUND_TRIPS = [
     ((1, "a", (2,)), "builtins.tuple", (1, "a", (2,))),
     ((), "builtins.tuple", ()),
     ({1, 2, 3}, "builtins.set", {1, 2, 3}),
+    (frozenset({1, "a"}), "builtins.frozenset", frozenset({1, "a"})),
+    ({"a": None, "b": [None, {"c": None}]}, "builtins.dict", {"a": None, "b": [None, {"c": None}]}),
+    ([None, None], "builtins.list", [None, None]),
+    ("lone \udc80 surrogate", "builtins.str", "lone \udc80 surrogate"),
+    (b"x" * 100_000, "builtins.bytes", b"x" * 100_000),
+    (dt.date(2024, 2, 29), "datetime.date", dt.date(2024, 2, 29)),
+    (dt.time(13, 5, 9, 250), "datetime.time", dt.time(13, 5, 9, 250)),
+    (
+        dt.timedelta(days=-3, seconds=5, microseconds=7),
+        "datetime.timedelta",
+        dt.timedelta(days=-3, seconds=5, microseconds=7),
+    ),
+    (dt.datetime(2021, 1, 1, 0, 0, 0, 5), "datetime.datetime", dt.datetime(2021, 1, 1, 0, 0, 0, 5)),
     (
         dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
         "datetime.datetime",
@@ -53,7 +66,7 @@ ROUND_TRIPS = [
 @pytest.mark.parametrize(("value", "seen", "back"), ROUND_TRIPS, ids=repr)
 def test_round_trip(worker: WorkerProcess, value: object, seen: str, back: object) -> None:
     async def scenario() -> None:
-        async with ChannelClient(worker.address) as client:
+        async with ChannelClient(worker) as client:
             assert await client.call_value("bridge_testlib.type_of", value) == seen
             result = await client.call_value("bridge_testlib.identity", value)
             assert type(result) is type(back)
@@ -64,7 +77,7 @@ def test_round_trip(worker: WorkerProcess, value: object, seen: str, back: objec
 
 def test_nan_round_trip(worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(worker.address) as client:
+        async with ChannelClient(worker) as client:
             assert math.isnan(await client.call_value("bridge_testlib.identity", math.nan))
 
     run(scenario())
@@ -72,7 +85,7 @@ def test_nan_round_trip(worker: WorkerProcess) -> None:
 
 def _raw_result(worker: WorkerProcess, target: str, *args: object, **kwargs: object) -> object:
     async def scenario() -> object:
-        async with ChannelClient(worker.address) as client:
+        async with ChannelClient(worker) as client:
             frame = await client.frame(target, args, kwargs)
             assert frame.WhichOneof("kind") == "result", frame.error
             return unpack_raw(frame.result.value.data)
@@ -91,24 +104,37 @@ def test_wire_forms(worker: WorkerProcess) -> None:
     assert _raw_result(worker, "operator.sub", -(2**63), 1) == ext(66, b"\xff\x7f" + b"\xff" * 7)
     assert _raw_result(worker, "operator.sub", 2**64, 1) == 2**64 - 1  # still a msgpack int
     assert _raw_result(worker, "builtins.tuple", [1, 2]) == ext(3, msgpack.packb([1, 2]))
-    assert _raw_result(worker, "builtins.frozenset", [7]) == ext(4, msgpack.packb([7]))
+    assert _raw_result(worker, "builtins.set", [7]) == ext(4, msgpack.packb([7]))
+    assert _raw_result(worker, "builtins.frozenset", [7]) == ext(14, msgpack.packb([7]))
     assert _raw_result(worker, "builtins.dict", [[1, "a"]]) == ext(6, msgpack.packb([1, "a"]))
     assert _raw_result(worker, "builtins.bytearray", b"xy") == b"xy"  # bin
     assert _raw_result(worker, "builtins.dict", k=1) == {"k": 1}  # map
     # A non-str key anywhere makes that dict ext 6, however deep.
     nested = _raw_result(worker, "bridge_testlib.identity", [{"a": {"b": {2: None}}}])
     assert nested == [{"a": {"b": ext(6, msgpack.packb([2, None]))}}]
-    # A naive datetime is UTC, and travels as the msgpack timestamp extension.
-    naive = _raw_result(worker, "datetime:datetime", 2021, 1, 1)
-    assert naive == msgpack.Timestamp(1609459200, 0)
+    # datetime: ext 8, [microseconds since the epoch, UTC offset (nil = naive), zone key].
+    naive = _raw_result(worker, "datetime:datetime", 2021, 1, 1, 0, 0, 0, 5)
+    assert naive == ext(8, msgpack.packb([1609459200_000005, None, None]))
+    # A dict value of None is a nil, never a dropped key, at any depth.
+    assert _raw_result(worker, "builtins.dict", a=1, b=None) == {"a": 1, "b": None}
+    assert _raw_result(worker, "bridge_testlib.identity", [None, {"x": [None]}]) == [
+        None,
+        {"x": [None]},
+    ]
+    # Large bytes travel out of band: ext 5 holds the buffer's index.
+    big = _raw_result(worker, "builtins.bytes", 1 << 20)
+    assert big == ext(5, bytes(4))
 
 
-def test_aware_datetime_arrives_as_utc(worker: WorkerProcess) -> None:
+def test_aware_datetime_keeps_its_offset(worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(worker.address) as client:
+        async with ChannelClient(worker) as client:
             east = dt.datetime(2024, 1, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=5)))
             iso, tz = await client.call_value("bridge_testlib.describe_datetime", east)
-            assert (iso, tz) == ("2024-01-01T07:00:00+00:00", "UTC")
+            assert (iso, tz) == ("2024-01-01T12:00:00+05:00", "UTC+05:00")
+            back = await client.call_value("bridge_testlib.identity", east)
+            assert back == east
+            assert back.utcoffset() == dt.timedelta(hours=5)
 
     run(scenario())
 
@@ -125,7 +151,7 @@ def test_exact_types_only(worker: WorkerProcess, key: str, type_name: str) -> No
     """dict subclasses, namedtuples and IntEnums become refs, never lossy copies."""
 
     async def scenario() -> None:
-        async with ChannelClient(worker.address) as client:
+        async with ChannelClient(worker) as client:
             values = await client.call_value("bridge_testlib.sample_values")
             ref = values[key]
             assert isinstance(ref, Ref)
@@ -136,7 +162,7 @@ def test_exact_types_only(worker: WorkerProcess, key: str, type_name: str) -> No
 
 def test_unencodable_values_become_refs(worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(worker.address) as client:
+        async with ChannelClient(worker) as client:
             ref = await client.call_value("builtins.object")
             assert ref.type == "builtins.object"
             # A cyclic list cannot be msgpack: the whole value becomes a ref.

@@ -19,7 +19,7 @@ from bridge_worker._gen.bridge.v1 import worker_pb2_grpc as pb_grpc
 
 def test_user_prints_go_to_stderr(own_worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(own_worker.address) as client:
+        async with ChannelClient(own_worker) as client:
             assert await client.call_value("bridge_testlib.echo_print", "hello from user") == (
                 "hello from user"
             )
@@ -38,7 +38,7 @@ def test_user_prints_go_to_stderr(own_worker: WorkerProcess) -> None:
 
 def test_stdin_eof_exits_at_once(own_worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(own_worker.address) as client:
+        async with ChannelClient(own_worker) as client:
             # Busy in user code: EOF must not wait for it.
             await client.send(client.invoke_frame("time.sleep", [30]))
             await asyncio.sleep(0.1)
@@ -53,10 +53,10 @@ def test_stdin_eof_exits_at_once(own_worker: WorkerProcess) -> None:
 
 def test_shutdown_drains_and_exits_zero(own_worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(own_worker.address) as client:
+        async with ChannelClient(own_worker) as client:
             (inflight,) = await client.send(client.invoke_frame("time.sleep", [0.3]))
             await asyncio.sleep(0.05)
-            await client.stub.Shutdown(pb.ShutdownRequest(grace_ms=5000))
+            await client.shutdown(5000)
             # New calls are refused while draining...
             refused = await client.error("operator.add", [1, 2])
             assert refused.code == pb.ERROR_CODE_UNAVAILABLE
@@ -71,11 +71,11 @@ def test_shutdown_drains_and_exits_zero(own_worker: WorkerProcess) -> None:
 
 def test_shutdown_grace_expires(own_worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(own_worker.address) as client:
+        async with ChannelClient(own_worker) as client:
             (stuck,) = await client.send(client.invoke_frame("time.sleep", [30]))
             await asyncio.sleep(0.05)
             start = time.monotonic()
-            await client.stub.Shutdown(pb.ShutdownRequest(grace_ms=200))
+            await client.shutdown(200)
             reply = await asyncio.wait_for(stuck, 5)
             assert reply.error.code == pb.ERROR_CODE_UNAVAILABLE  # answered, never left pending
             assert time.monotonic() - start < 2
@@ -87,7 +87,9 @@ def test_shutdown_grace_expires(own_worker: WorkerProcess) -> None:
 def test_shutdown_without_grace_exits_zero(own_worker: WorkerProcess) -> None:
     async def scenario() -> None:
         async with grpc.aio.insecure_channel(own_worker.address) as channel:
-            await pb_grpc.WorkerServiceStub(channel).Shutdown(pb.ShutdownRequest(grace_ms=0))
+            await pb_grpc.WorkerServiceStub(channel).Shutdown(
+                pb.ShutdownRequest(grace_ms=0), metadata=own_worker.metadata
+            )
 
     run(scenario())
     assert own_worker.proc.wait(timeout=10) == 0

@@ -11,7 +11,7 @@ from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 
 def test_counter_ref_method_and_release(worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(worker.address) as client:
+        async with ChannelClient(worker) as client:
             counter = await client.call_value("collections.Counter", "abracadabra")
             assert isinstance(counter, Ref)
             assert counter.type == "collections.Counter"
@@ -46,7 +46,7 @@ def test_counter_ref_method_and_release(worker: WorkerProcess) -> None:
 
 def test_fraction_ref_attributes(worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(worker.address) as client:
+        async with ChannelClient(worker) as client:
             third = await client.call_value("fractions.Fraction", 1, 3)
             assert third.type == "fractions.Fraction"
             get = pb.INVOKE_OP_GET
@@ -67,7 +67,7 @@ def test_fraction_ref_attributes(worker: WorkerProcess) -> None:
 
 def test_set_attribute_and_call_ref(worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(worker.address) as client:
+        async with ChannelClient(worker) as client:
             obj = await client.call_value("bridge_testlib.Custom", 20)
             assert obj.type == "bridge_testlib.Custom"
             assert await client.result("n", [21], ref=obj.id, op=pb.INVOKE_OP_SET) is None
@@ -83,7 +83,7 @@ def test_set_attribute_and_call_ref(worker: WorkerProcess) -> None:
 
 def test_unknown_ref(worker: WorkerProcess) -> None:
     async def scenario() -> None:
-        async with ChannelClient(worker.address) as client:
+        async with ChannelClient(worker) as client:
             error = await client.error("x", ref="r999999999")
             assert error.code == pb.ERROR_CODE_NOT_FOUND
             assert "r999999999" in error.message

@@ -8,7 +8,7 @@ import sys
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from harness import WorkerProcess, run
+from harness import ChannelClient, WorkerProcess, run
 
 from bridge_worker import __version__
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
@@ -19,11 +19,11 @@ def test_ready_line(worker: WorkerProcess) -> None:
     assert worker.ready == {
         "event": "ready",
         "pid": worker.proc.pid,
-        "socket": worker.socket,
         "protocol": 1,
+        "grpc": worker.address,
+        "socket": worker.socket,
     }
     assert worker.ready_line.endswith("\n")
-    assert list(worker.ready) == ["event", "pid", "socket", "protocol"]
 
 
 def test_handshake_fills_every_field(worker: WorkerProcess) -> None:
@@ -31,9 +31,12 @@ def test_handshake_fills_every_field(worker: WorkerProcess) -> None:
         async with grpc.aio.insecure_channel(worker.address) as channel:
             stub = pb_grpc.WorkerServiceStub(channel)
             newer = await stub.Handshake(
-                pb.HandshakeRequest(protocol_version=7, host_version="test 1.0")
+                pb.HandshakeRequest(protocol_version=7, host_version="test 1.0"),
+                metadata=worker.metadata,
             )
-            same = await stub.Handshake(pb.HandshakeRequest(protocol_version=1))
+            same = await stub.Handshake(
+                pb.HandshakeRequest(protocol_version=1), metadata=worker.metadata
+            )
             return newer, same
 
     newer, same = run(scenario())
@@ -42,7 +45,11 @@ def test_handshake_fills_every_field(worker: WorkerProcess) -> None:
     assert newer.worker_version == __version__
     assert newer.python_version == ".".join(map(str, sys.version_info[:3]))
     assert newer.pid == worker.proc.pid
-    assert {"channel", "batch", "refs", "cancel", "lane"} <= set(newer.capabilities)
+    assert {"channel", "batch", "refs", "cancel", "lane", "stream", "callbacks"} <= set(
+        newer.capabilities
+    )
+    assert newer.max_threads == 16
+    assert newer.heartbeat_ms == 500
     assert newer.python_executable == sys.executable
     assert list(newer.encodings) == [pb.ENCODING_MSGPACK]
 
@@ -73,7 +80,7 @@ def _describe(worker: WorkerProcess, **kw: object) -> pb.DescribeResponse:
     async def scenario() -> pb.DescribeResponse:
         async with grpc.aio.insecure_channel(worker.address) as channel:
             stub = pb_grpc.WorkerServiceStub(channel)
-            return await stub.Describe(pb.DescribeRequest(**kw))
+            return await stub.Describe(pb.DescribeRequest(**kw), metadata=worker.metadata)
 
     return run(scenario())
 
@@ -205,3 +212,31 @@ def test_describe_missing_module(worker: WorkerProcess) -> None:
         _describe(worker, module="no_such_module_for_bridge")
     assert info.value.code() == grpc.StatusCode.NOT_FOUND
     assert "no_such_module_for_bridge" in (info.value.details() or "")
+
+
+def test_grpc_refuses_calls_without_the_token(worker: WorkerProcess) -> None:
+    async def scenario() -> list[grpc.StatusCode]:
+        codes = []
+        async with grpc.aio.insecure_channel(worker.address) as channel:
+            stub = pb_grpc.WorkerServiceStub(channel)
+            for metadata in [(), (("authorization", "Bearer wrong"),)]:
+                with pytest.raises(grpc.aio.AioRpcError) as info:
+                    await stub.Handshake(pb.HandshakeRequest(protocol_version=1), metadata=metadata)
+                codes.append(info.value.code())
+        return codes
+
+    assert run(scenario()) == [grpc.StatusCode.UNAUTHENTICATED] * 2
+
+
+def test_describe_over_the_lane(worker: WorkerProcess) -> None:
+    async def scenario() -> tuple[pb.WorkerFrame, pb.WorkerFrame]:
+        async with ChannelClient(worker) as client:
+            ok = await client.control(describe=pb.DescribeRequest(module="json"))
+            missing = await client.control(describe=pb.DescribeRequest(module="no_such_module_x"))
+            return ok, missing
+
+    ok, missing = run(scenario())
+    doc = json.loads(ok.describe.descriptor_json)
+    assert doc["modules"][0]["name"] == "json"
+    assert missing.error.code == pb.ERROR_CODE_NOT_FOUND
+    assert "no_such_module_x" in missing.error.message

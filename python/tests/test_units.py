@@ -8,18 +8,17 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from bridge_worker import wire
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
-from bridge_worker.channel import MAX_BATCH_FRAMES, batches
 from bridge_worker.errors import MAX_CHAIN, error_from_exception, python_exception
 from bridge_worker.faults import InvalidArgumentError, NotFoundError
+from bridge_worker.interrupt import CallInterrupted, current_slot
 from bridge_worker.resolve import Resolver
-from bridge_worker.workqueue import WorkQueue
+from bridge_worker.threads import Pool
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,11 +42,19 @@ def test_wire_error_entry_matches_protobuf() -> None:
     assert wire.message([wire.error_entry(9, error)]) == expected
 
 
-def test_batches_respect_limits() -> None:
-    small = [b"x" * 10] * (MAX_BATCH_FRAMES * 2 + 1)
-    assert [len(b) for b in batches(small)] == [MAX_BATCH_FRAMES, MAX_BATCH_FRAMES, 1]
-    big = [b"y" * (3 * 1024 * 1024)] * 3
-    assert [len(b) for b in batches(big)] == [1, 1, 1]
+@pytest.mark.parametrize("inline", [False, True])
+def test_wire_entries_with_buffers_match_protobuf(inline: bool) -> None:
+    data, buffers = b"\x91\xd6\x05\x00\x00\x00\x00", [b"a" * 20000, memoryview(b"bc")]
+    sent = [bytes(b) for b in buffers] if inline else [b"", b""]  # the lane sends them after
+    payload = pb.Payload(encoding=pb.ENCODING_MSGPACK, data=data, buffers=sent)
+    result = pb.WorkerFrame(id=5, result=pb.Result(value=payload))
+    chunk = pb.WorkerFrame(id=6, stream_chunk=pb.StreamChunk(items=payload))
+    expected = pb.WorkerMessage(frames=[result, chunk]).SerializeToString()
+    entries = [
+        wire.result_entry(5, data, buffers, inline),
+        wire.chunk_entry(6, data, buffers, inline),
+    ]
+    assert wire.message(entries) == expected
 
 
 def test_resolver_longest_importable_prefix() -> None:
@@ -103,29 +110,82 @@ def test_exception_chain_and_cap() -> None:
     assert not error.HasField("exception")
 
 
-def test_work_queue_runs_everything_without_head_of_line_blocking() -> None:
+def test_pool_runs_everything_without_head_of_line_blocking() -> None:
     done: list[int] = []
     gate = threading.Event()
+    lock = threading.Lock()
 
-    def handle(item: int) -> None:
+    def job(item: int) -> None:
         if item == 0:
             gate.wait(5)
-        done.append(item)
+        with lock:
+            done.append(item)
 
-    with ThreadPoolExecutor(4) as executor:
-        queue: WorkQueue[int] = WorkQueue(executor, 4, handle)
-        queue.put(0)
-        queue.kick()
-        time.sleep(0.05)
-        for i in range(1, 101):
-            queue.put(i)
-        queue.kick()
-        deadline = time.monotonic() + 5
-        while len(done) < 100 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert sorted(done) == list(range(1, 101))  # item 0 still blocked
-        gate.set()
+    pool = Pool(max_busy=4)
+    pool.submit(lambda: job(0))
+    for i in range(1, 101):
+        pool.submit(lambda i=i: job(i))  # type: ignore[misc]
+    deadline = time.monotonic() + 5
+    while len(done) < 100 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(done) == list(range(1, 101))  # item 0 still blocked
+    gate.set()
+    while len(done) < 101 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert sorted(done) == list(range(101))
+    pool.stop()
+
+
+def test_pool_budget_counts_running_jobs_only() -> None:
+    """max_busy bounds jobs running user code; one waiting on the host gives its budget away."""
+    pool = Pool(max_busy=1)
+    release, started = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def waiting_job() -> None:
+        with pool.waiting():  # as a host callback's wait does
+            started.set()
+            release.wait(5)
+        order.append("waiter")
+
+    pool.submit(waiting_job)
+    assert started.wait(5)
+    ran = threading.Event()
+    pool.submit(lambda: (order.append("other"), ran.set()))
+    assert ran.wait(5)  # ran although the budget is 1: the waiter gave it up
+    release.set()
+    deadline = time.monotonic() + 5
+    while len(order) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert order == ["other", "waiter"]
+    pool.stop()
+
+
+def test_interrupt_stops_a_python_loop_and_only_its_owner() -> None:
+    slots: dict[str, object] = {}
+    outcome: list[str] = []
+
+    def spin() -> None:
+        slot = current_slot()
+        slots["slot"] = slot
+        try:
+            with slot.user_code("call-1"):
+                while True:
+                    pass
+        except CallInterrupted:
+            outcome.append("interrupted")
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    while "slot" not in slots:
+        time.sleep(0.001)
+    slot = slots["slot"]
+    assert slot.interrupt("call-2") is False  # not the call it runs
+    assert slot.interrupt("call-1") is True
+    thread.join(5)
+    assert not thread.is_alive()
+    assert outcome == ["interrupted"]
+    assert slot.was_interrupted
 
 
 def test_generated_stubs_are_fresh() -> None:

@@ -13,12 +13,32 @@ class Encoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENCODING_UNSPECIFIED: _ClassVar[Encoding]
     ENCODING_MSGPACK: _ClassVar[Encoding]
 
+class ValueExt(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    VALUE_EXT_UNSPECIFIED: _ClassVar[ValueExt]
+    VALUE_EXT_REF: _ClassVar[ValueExt]
+    VALUE_EXT_CALLBACK: _ClassVar[ValueExt]
+    VALUE_EXT_TUPLE: _ClassVar[ValueExt]
+    VALUE_EXT_SET: _ClassVar[ValueExt]
+    VALUE_EXT_BUFFER: _ClassVar[ValueExt]
+    VALUE_EXT_MAP: _ClassVar[ValueExt]
+    VALUE_EXT_NDARRAY: _ClassVar[ValueExt]
+    VALUE_EXT_DATETIME: _ClassVar[ValueExt]
+    VALUE_EXT_DATE: _ClassVar[ValueExt]
+    VALUE_EXT_TIME: _ClassVar[ValueExt]
+    VALUE_EXT_TIMEDELTA: _ClassVar[ValueExt]
+    VALUE_EXT_ARROW: _ClassVar[ValueExt]
+    VALUE_EXT_HOST_ITERATOR: _ClassVar[ValueExt]
+    VALUE_EXT_FROZENSET: _ClassVar[ValueExt]
+    VALUE_EXT_BIGINT: _ClassVar[ValueExt]
+
 class InvokeOp(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     INVOKE_OP_UNSPECIFIED: _ClassVar[InvokeOp]
     INVOKE_OP_CALL: _ClassVar[InvokeOp]
     INVOKE_OP_GET: _ClassVar[InvokeOp]
     INVOKE_OP_SET: _ClassVar[InvokeOp]
+    INVOKE_OP_ITERATE: _ClassVar[InvokeOp]
 
 class ErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -32,12 +52,30 @@ class ErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_CODE_RESOURCE_EXHAUSTED: _ClassVar[ErrorCode]
     ERROR_CODE_INTERNAL: _ClassVar[ErrorCode]
     ERROR_CODE_PYTHON_EXCEPTION: _ClassVar[ErrorCode]
+    ERROR_CODE_HOST_EXCEPTION: _ClassVar[ErrorCode]
 ENCODING_UNSPECIFIED: Encoding
 ENCODING_MSGPACK: Encoding
+VALUE_EXT_UNSPECIFIED: ValueExt
+VALUE_EXT_REF: ValueExt
+VALUE_EXT_CALLBACK: ValueExt
+VALUE_EXT_TUPLE: ValueExt
+VALUE_EXT_SET: ValueExt
+VALUE_EXT_BUFFER: ValueExt
+VALUE_EXT_MAP: ValueExt
+VALUE_EXT_NDARRAY: ValueExt
+VALUE_EXT_DATETIME: ValueExt
+VALUE_EXT_DATE: ValueExt
+VALUE_EXT_TIME: ValueExt
+VALUE_EXT_TIMEDELTA: ValueExt
+VALUE_EXT_ARROW: ValueExt
+VALUE_EXT_HOST_ITERATOR: ValueExt
+VALUE_EXT_FROZENSET: ValueExt
+VALUE_EXT_BIGINT: ValueExt
 INVOKE_OP_UNSPECIFIED: InvokeOp
 INVOKE_OP_CALL: InvokeOp
 INVOKE_OP_GET: InvokeOp
 INVOKE_OP_SET: InvokeOp
+INVOKE_OP_ITERATE: InvokeOp
 ERROR_CODE_UNSPECIFIED: ErrorCode
 ERROR_CODE_INVALID_ARGUMENT: ErrorCode
 ERROR_CODE_NOT_FOUND: ErrorCode
@@ -48,17 +86,24 @@ ERROR_CODE_WORKER_CRASHED: ErrorCode
 ERROR_CODE_RESOURCE_EXHAUSTED: ErrorCode
 ERROR_CODE_INTERNAL: ErrorCode
 ERROR_CODE_PYTHON_EXCEPTION: ErrorCode
+ERROR_CODE_HOST_EXCEPTION: ErrorCode
 
 class HandshakeRequest(_message.Message):
-    __slots__ = ("protocol_version", "host_version")
+    __slots__ = ("protocol_version", "host_version", "token", "capabilities", "max_buffer_bytes")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     HOST_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    MAX_BUFFER_BYTES_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     host_version: str
-    def __init__(self, protocol_version: _Optional[int] = ..., host_version: _Optional[str] = ...) -> None: ...
+    token: str
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    max_buffer_bytes: int
+    def __init__(self, protocol_version: _Optional[int] = ..., host_version: _Optional[str] = ..., token: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., max_buffer_bytes: _Optional[int] = ...) -> None: ...
 
 class HandshakeResponse(_message.Message):
-    __slots__ = ("protocol_version", "worker_version", "python_version", "pid", "capabilities", "python_executable", "encodings")
+    __slots__ = ("protocol_version", "worker_version", "python_version", "pid", "capabilities", "python_executable", "encodings", "max_threads", "heartbeat_ms")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     WORKER_VERSION_FIELD_NUMBER: _ClassVar[int]
     PYTHON_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +111,8 @@ class HandshakeResponse(_message.Message):
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     PYTHON_EXECUTABLE_FIELD_NUMBER: _ClassVar[int]
     ENCODINGS_FIELD_NUMBER: _ClassVar[int]
+    MAX_THREADS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_MS_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     worker_version: str
     python_version: str
@@ -73,7 +120,9 @@ class HandshakeResponse(_message.Message):
     capabilities: _containers.RepeatedScalarFieldContainer[str]
     python_executable: str
     encodings: _containers.RepeatedScalarFieldContainer[Encoding]
-    def __init__(self, protocol_version: _Optional[int] = ..., worker_version: _Optional[str] = ..., python_version: _Optional[str] = ..., pid: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., python_executable: _Optional[str] = ..., encodings: _Optional[_Iterable[_Union[Encoding, str]]] = ...) -> None: ...
+    max_threads: int
+    heartbeat_ms: int
+    def __init__(self, protocol_version: _Optional[int] = ..., worker_version: _Optional[str] = ..., python_version: _Optional[str] = ..., pid: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., python_executable: _Optional[str] = ..., encodings: _Optional[_Iterable[_Union[Encoding, str]]] = ..., max_threads: _Optional[int] = ..., heartbeat_ms: _Optional[int] = ...) -> None: ...
 
 class Payload(_message.Message):
     __slots__ = ("encoding", "data", "buffers")
@@ -130,30 +179,56 @@ class WorkerMessage(_message.Message):
     def __init__(self, frames: _Optional[_Iterable[_Union[WorkerFrame, _Mapping]]] = ...) -> None: ...
 
 class HostFrame(_message.Message):
-    __slots__ = ("id", "invoke", "cancel", "release")
+    __slots__ = ("id", "invoke", "cancel", "release", "callback_result", "credit", "release_session", "handshake", "describe", "shutdown")
     ID_FIELD_NUMBER: _ClassVar[int]
     INVOKE_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     RELEASE_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_RESULT_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_SESSION_FIELD_NUMBER: _ClassVar[int]
+    HANDSHAKE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIBE_FIELD_NUMBER: _ClassVar[int]
+    SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
     id: int
     invoke: Invoke
     cancel: Cancel
     release: ReleaseRefs
-    def __init__(self, id: _Optional[int] = ..., invoke: _Optional[_Union[Invoke, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., release: _Optional[_Union[ReleaseRefs, _Mapping]] = ...) -> None: ...
+    callback_result: CallbackResult
+    credit: Credit
+    release_session: ReleaseSession
+    handshake: HandshakeRequest
+    describe: DescribeRequest
+    shutdown: ShutdownRequest
+    def __init__(self, id: _Optional[int] = ..., invoke: _Optional[_Union[Invoke, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., release: _Optional[_Union[ReleaseRefs, _Mapping]] = ..., callback_result: _Optional[_Union[CallbackResult, _Mapping]] = ..., credit: _Optional[_Union[Credit, _Mapping]] = ..., release_session: _Optional[_Union[ReleaseSession, _Mapping]] = ..., handshake: _Optional[_Union[HandshakeRequest, _Mapping]] = ..., describe: _Optional[_Union[DescribeRequest, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownRequest, _Mapping]] = ...) -> None: ...
 
 class Invoke(_message.Message):
-    __slots__ = ("op", "target", "ref", "args", "timeout_ms")
+    __slots__ = ("op", "target", "ref", "args", "timeout_ms", "session", "trace", "credit")
     OP_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     REF_FIELD_NUMBER: _ClassVar[int]
     ARGS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    TRACE_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
     op: InvokeOp
     target: str
     ref: str
     args: Payload
     timeout_ms: int
-    def __init__(self, op: _Optional[_Union[InvokeOp, str]] = ..., target: _Optional[str] = ..., ref: _Optional[str] = ..., args: _Optional[_Union[Payload, _Mapping]] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+    session: str
+    trace: TraceContext
+    credit: int
+    def __init__(self, op: _Optional[_Union[InvokeOp, str]] = ..., target: _Optional[str] = ..., ref: _Optional[str] = ..., args: _Optional[_Union[Payload, _Mapping]] = ..., timeout_ms: _Optional[int] = ..., session: _Optional[str] = ..., trace: _Optional[_Union[TraceContext, _Mapping]] = ..., credit: _Optional[int] = ...) -> None: ...
+
+class TraceContext(_message.Message):
+    __slots__ = ("traceparent", "tracestate")
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
+    TRACESTATE_FIELD_NUMBER: _ClassVar[int]
+    traceparent: str
+    tracestate: str
+    def __init__(self, traceparent: _Optional[str] = ..., tracestate: _Optional[str] = ...) -> None: ...
 
 class Cancel(_message.Message):
     __slots__ = ()
@@ -165,15 +240,51 @@ class ReleaseRefs(_message.Message):
     refs: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, refs: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class ReleaseSession(_message.Message):
+    __slots__ = ("session",)
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    session: str
+    def __init__(self, session: _Optional[str] = ...) -> None: ...
+
+class Credit(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: int
+    def __init__(self, items: _Optional[int] = ...) -> None: ...
+
+class CallbackResult(_message.Message):
+    __slots__ = ("value", "error")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    value: Payload
+    error: Error
+    def __init__(self, value: _Optional[_Union[Payload, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+
 class WorkerFrame(_message.Message):
-    __slots__ = ("id", "result", "error")
+    __slots__ = ("id", "result", "error", "stream_chunk", "stream_end", "callback_request", "heartbeat", "release_callbacks", "handshake", "describe", "shutdown")
     ID_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    STREAM_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    STREAM_END_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_CALLBACKS_FIELD_NUMBER: _ClassVar[int]
+    HANDSHAKE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIBE_FIELD_NUMBER: _ClassVar[int]
+    SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
     id: int
     result: Result
     error: Error
-    def __init__(self, id: _Optional[int] = ..., result: _Optional[_Union[Result, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+    stream_chunk: StreamChunk
+    stream_end: StreamEnd
+    callback_request: CallbackRequest
+    heartbeat: Heartbeat
+    release_callbacks: ReleaseRefs
+    handshake: HandshakeResponse
+    describe: DescribeResponse
+    shutdown: ShutdownResponse
+    def __init__(self, id: _Optional[int] = ..., result: _Optional[_Union[Result, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., stream_chunk: _Optional[_Union[StreamChunk, _Mapping]] = ..., stream_end: _Optional[_Union[StreamEnd, _Mapping]] = ..., callback_request: _Optional[_Union[CallbackRequest, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., release_callbacks: _Optional[_Union[ReleaseRefs, _Mapping]] = ..., handshake: _Optional[_Union[HandshakeResponse, _Mapping]] = ..., describe: _Optional[_Union[DescribeResponse, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownResponse, _Mapping]] = ...) -> None: ...
 
 class Result(_message.Message):
     __slots__ = ("value",)
@@ -181,15 +292,61 @@ class Result(_message.Message):
     value: Payload
     def __init__(self, value: _Optional[_Union[Payload, _Mapping]] = ...) -> None: ...
 
+class StreamChunk(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: Payload
+    def __init__(self, items: _Optional[_Union[Payload, _Mapping]] = ...) -> None: ...
+
+class StreamEnd(_message.Message):
+    __slots__ = ("error",)
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    error: Error
+    def __init__(self, error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+
+class CallbackRequest(_message.Message):
+    __slots__ = ("callback", "args", "call_id", "trace")
+    CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    ARGS_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACE_FIELD_NUMBER: _ClassVar[int]
+    callback: str
+    args: Payload
+    call_id: int
+    trace: TraceContext
+    def __init__(self, callback: _Optional[str] = ..., args: _Optional[_Union[Payload, _Mapping]] = ..., call_id: _Optional[int] = ..., trace: _Optional[_Union[TraceContext, _Mapping]] = ...) -> None: ...
+
+class Heartbeat(_message.Message):
+    __slots__ = ("busy_threads", "waiting_threads", "queued", "stuck_threads", "stuck_ms", "rss_bytes", "calls")
+    BUSY_THREADS_FIELD_NUMBER: _ClassVar[int]
+    WAITING_THREADS_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    STUCK_THREADS_FIELD_NUMBER: _ClassVar[int]
+    STUCK_MS_FIELD_NUMBER: _ClassVar[int]
+    RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    busy_threads: int
+    waiting_threads: int
+    queued: int
+    stuck_threads: int
+    stuck_ms: int
+    rss_bytes: int
+    calls: int
+    def __init__(self, busy_threads: _Optional[int] = ..., waiting_threads: _Optional[int] = ..., queued: _Optional[int] = ..., stuck_threads: _Optional[int] = ..., stuck_ms: _Optional[int] = ..., rss_bytes: _Optional[int] = ..., calls: _Optional[int] = ...) -> None: ...
+
 class Error(_message.Message):
-    __slots__ = ("code", "message", "exception")
+    __slots__ = ("code", "message", "exception", "host_error_name", "host_stack")
     CODE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     EXCEPTION_FIELD_NUMBER: _ClassVar[int]
+    HOST_ERROR_NAME_FIELD_NUMBER: _ClassVar[int]
+    HOST_STACK_FIELD_NUMBER: _ClassVar[int]
     code: ErrorCode
     message: str
     exception: PythonException
-    def __init__(self, code: _Optional[_Union[ErrorCode, str]] = ..., message: _Optional[str] = ..., exception: _Optional[_Union[PythonException, _Mapping]] = ...) -> None: ...
+    host_error_name: str
+    host_stack: str
+    def __init__(self, code: _Optional[_Union[ErrorCode, str]] = ..., message: _Optional[str] = ..., exception: _Optional[_Union[PythonException, _Mapping]] = ..., host_error_name: _Optional[str] = ..., host_stack: _Optional[str] = ...) -> None: ...
 
 class PythonException(_message.Message):
     __slots__ = ("type", "message", "traceback", "cause")

@@ -27,7 +27,7 @@ if _version_not_supported:
 
 
 class WorkerServiceStub(object):
-    """The service every Bridge worker serves.
+    """The service every Bridge worker serves over gRPC.
     """
 
     def __init__(self, channel):
@@ -59,11 +59,11 @@ class WorkerServiceStub(object):
 
 
 class WorkerServiceServicer(object):
-    """The service every Bridge worker serves.
+    """The service every Bridge worker serves over gRPC.
     """
 
     def Handshake(self, request, context):
-        """First call on a new connection: agree on the protocol, learn about the worker.
+        """First call on a new connection: agree on the protocol, prove the token, learn about the worker.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -77,7 +77,7 @@ class WorkerServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def Channel(self, request_iterator, context):
-        """The multiplexed call stream: calls, results, errors, cancels, ref releases.
+        """The multiplexed call stream: every HostFrame/WorkerFrame kind except the control ones.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -122,7 +122,7 @@ def add_WorkerServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class WorkerService(object):
-    """The service every Bridge worker serves.
+    """The service every Bridge worker serves over gRPC.
     """
 
     @staticmethod

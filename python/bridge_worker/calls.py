@@ -1,0 +1,183 @@
+"""One Invoke from accept to answer: run on a thread, await a coroutine, or stream.
+
+A call is answered exactly once. Its connection's pending table is the arbiter:
+whoever removes the call from it (the call's own thread with a result, a Cancel,
+the deadline, the connection closing) sends the one answer, so a late result is
+dropped and never reaches a reused id.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextvars
+import inspect
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from bridge_worker import aio
+from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
+from bridge_worker.errors import error, error_from_exception
+from bridge_worker.interrupt import CallInterrupted, Slot, current_slot
+from bridge_worker.timers import Timer
+from bridge_worker.wire import error_entry, result_entry
+
+if TYPE_CHECKING:
+    from bridge_worker.connection import Connection
+
+log = logging.getLogger(__name__)
+
+# Results of these types are never awaitable: skip inspect.isawaitable for them.
+_PLAIN = frozenset({int, float, str, bytes, bool, type(None), list, dict, tuple})
+
+#: The call whose code is running (for host callbacks made from it, and its spans).
+current_call: contextvars.ContextVar[Call | None] = contextvars.ContextVar(
+    "bridge_current_call", default=None
+)
+
+
+class Call:
+    """An accepted Invoke that has not been answered yet."""
+
+    __slots__ = (
+        "buffers",
+        "conn",
+        "done",
+        "future",
+        "id",
+        "invoke",
+        "slot",
+        "started",
+        "timer",
+        "waiter",
+    )
+
+    def __init__(
+        self, conn: Connection, call_id: int, invoke: pb.Invoke, buffers: list[Any]
+    ) -> None:
+        self.conn = conn
+        self.id = call_id
+        self.invoke = invoke
+        self.buffers: list[Any] | None = buffers
+        #: Set once the call is answered or abandoned; its thread skips what is left.
+        self.done = False
+        self.slot: Slot | None = None
+        self.future: concurrent.futures.Future[Any] | None = None
+        self.timer: Timer | None = None
+        #: A host callback this call's thread is waiting for (see callbacks.py).
+        self.waiter: Any = None
+        self.started = 0.0
+
+    @property
+    def session(self) -> str:
+        return self.invoke.session
+
+    # -- running (a pool thread) --------------------------------------------------
+
+    def run(self) -> None:
+        """The job: execute the Invoke and answer it (or start awaiting / streaming)."""
+        if self.done:
+            return
+        conn = self.conn
+        slot = self.slot = current_slot()
+        self.started = time.monotonic()
+        token = current_call.set(self)
+        try:
+            with slot.user_code(self):
+                value = conn.worker.invoker.run(self.invoke, self.buffers or [], conn)
+        except CallInterrupted:
+            return  # cancelled or timed out: answered already
+        except BaseException as exc:
+            self.fail(exc)
+            return
+        finally:
+            current_call.reset(token)
+            self.buffers = None  # let large arguments go as soon as the call returns
+            if slot.was_interrupted:  # stop() released this thread's budget: take it back
+                conn.worker.pool.unstuck(self)
+        if self.invoke.op == pb.INVOKE_OP_ITERATE:
+            conn.start_stream(self, value)
+        elif type(value) not in _PLAIN and inspect.isawaitable(value):
+            self.await_(value)
+        else:
+            self.succeed(value)
+
+    def await_(self, awaitable: Any) -> None:
+        if self.done:
+            _close(awaitable)
+            return
+        context = contextvars.copy_context()
+        context.run(current_call.set, self)
+
+        def settled(future: concurrent.futures.Future[Any]) -> None:
+            # On the loop thread: encoding may be slow, so answer from a pool thread.
+            self.conn.worker.pool.submit(lambda: self._settle(future))
+
+        self.future = aio.start(context.run(_task, awaitable), settled)
+        if self.done:  # cancelled while starting
+            self.future.cancel()
+
+    def _settle(self, future: concurrent.futures.Future[Any]) -> None:
+        if future.cancelled():
+            self.conn.abort(self, pb.ERROR_CODE_CANCELED, "the coroutine was cancelled")
+            return
+        exc = future.exception()
+        if exc is not None:
+            self.fail(exc)
+        else:
+            self.succeed(future.result())
+
+    def succeed(self, value: Any) -> None:
+        """Encode the result and answer (a thread)."""
+        if self.done:
+            return
+        conn = self.conn
+        try:
+            encoded = conn.encode(value, self.session)
+        except BaseException as exc:
+            self.fail(exc)
+            return
+        conn.answer(
+            self, result_entry(self.id, encoded.data, encoded.buffers, conn.inline), encoded.buffers
+        )
+
+    def fail(self, exc: BaseException) -> None:
+        """Answer with the error ``exc`` stands for."""
+        if self.done:
+            return
+        try:
+            entry = error_entry(self.id, error_from_exception(exc))
+        except BaseException as failure:  # formatting never fails by design; be safe anyway
+            log.exception("could not build the error answer of call %d", self.id)
+            entry = error_entry(
+                self.id, error(pb.ERROR_CODE_INTERNAL, f"could not report the error: {failure!r}")
+            )
+        self.conn.answer(self, entry)
+
+    # -- stopping (any thread) -----------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop the work of a call that was just removed from its connection's table."""
+        self.done = True
+        if self.timer is not None:
+            self.timer.cancel()
+        future = self.future
+        if future is not None:
+            future.cancel()
+        waiter = self.waiter
+        if waiter is not None:
+            waiter.cancel()
+        slot = self.slot
+        if slot is not None and slot.interrupt(self):
+            # Until its user code returns, the thread no longer counts against the budget.
+            self.conn.worker.pool.stuck(self)
+
+
+async def _task(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def _close(value: object) -> None:
+    # Avoid "coroutine was never awaited" warnings for results nobody wants.
+    if inspect.iscoroutine(value):
+        value.close()
