@@ -313,10 +313,12 @@ class _Decoder:
             return self.codec.registry.get(ref[0])
         if code == EXT_TUPLE:
             return tuple(self.array(code, data))
-        if code == EXT_SET:
-            return set(map(hashable, self.array(code, data)))
-        if code == EXT_FROZENSET:
-            return frozenset(map(hashable, self.array(code, data)))
+        if code == EXT_SET or code == EXT_FROZENSET:
+            items = list(map(hashable, self.array(code, data)))
+            out = set(items) if code == EXT_SET else frozenset(items)
+            if len(out) != len(items):
+                _collision(items)
+            return out
         if code == EXT_BUFFER:
             return bytes(self.buffer(data))
         if code == EXT_BIGINT:
@@ -325,7 +327,11 @@ class _Decoder:
             flat = self.array(code, data)
             if len(flat) % 2:
                 raise InvalidArgumentError("ext 6 (map) needs an even number of items")
-            return dict(zip(map(hashable, flat[::2]), flat[1::2], strict=True))
+            keys = list(map(hashable, flat[::2]))
+            out = dict(zip(keys, flat[1::2], strict=True))
+            if len(out) != len(keys):
+                _collision(keys)
+            return out
         if code == EXT_CALLBACK:
             fields = self.array(code, data)
             if not fields or type(fields[0]) is not str:
@@ -353,6 +359,18 @@ class _Decoder:
         if isinstance(value, _BYTES_LIKE):
             return value
         raise InvalidArgumentError("expected binary data (bin or ext 5)")
+
+
+def _collision(items: list[Any]) -> None:
+    """Refuse distinct host values that are one key in Python (1 and True, 1 and 1.0)."""
+    seen: dict[Any, Any] = {}
+    for item in items:
+        if item in seen and seen[item] is not item and not (item != item):
+            raise InvalidArgumentError(
+                f"{seen[item]!r} and {item!r} are distinct values in the host but equal as"
+                " Python dict keys or set items; one would be lost"
+            )
+        seen.setdefault(item, item)
 
 
 def hashable(value: Any) -> Any:

@@ -1,16 +1,10 @@
 import { connect, type Socket } from "node:net";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { HostMessageSchema, WorkerMessageSchema, type HostMessage, type WorkerMessage } from "@bridge/protocol";
-
-/** Where a worker offering the "lane" capability listens, next to its gRPC socket. */
-export function lanePath(socketPath: string): string {
-  return `${socketPath}.lane`;
-}
 
 /**
- * The local lane (docs/PROTOCOL.md): the Channel's messages as 4-byte big-endian
- * length-prefixed protobuf frames on a plain unix socket, skipping HTTP/2 and gRPC's
- * per-message cost. Used for local workers; gRPC stays the control plane.
+ * The local lane (docs/PROTOCOL.md): records on a plain unix socket, each
+ * `u32 envelope length | u32 buffer count | count x u64 buffer size | envelope | buffers`.
+ * Large values travel as the buffers: written with one `writev` from their memory and
+ * read into an allocation of their own, never copied into a protobuf message.
  * @private
  */
 export class LaneConnection {
@@ -18,10 +12,17 @@ export class LaneConnection {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private closed = false;
+  // The record being read, once its header is known.
+  private envelopeSize = -1;
+  private sizes: number[] = [];
+  private envelope: Uint8Array | undefined;
+  private buffers: Uint8Array[] = [];
+  private filling: Uint8Array | undefined;
+  private filled = 0;
 
   private constructor(
     socket: Socket,
-    private readonly onMessage: (message: WorkerMessage) => void,
+    private readonly onRecord: (envelope: Uint8Array, buffers: Uint8Array[]) => void,
     private readonly onClose: (error: unknown) => void,
   ) {
     this.socket = socket;
@@ -32,34 +33,45 @@ export class LaneConnection {
   }
 
   /** Connects to a worker's lane socket. */
-  static open(
-    path: string,
-    onMessage: (message: WorkerMessage) => void,
-    onClose: (error: unknown) => void,
-  ): Promise<LaneConnection> {
+  static open(path: string, onRecord: (envelope: Uint8Array, buffers: Uint8Array[]) => void, onClose: (error: unknown) => void): Promise<LaneConnection> {
     return new Promise((resolve, reject) => {
       const socket = connect(path);
       socket.once("connect", () => {
         socket.removeListener("error", reject);
-        resolve(new LaneConnection(socket, onMessage, onClose));
+        resolve(new LaneConnection(socket, onRecord, onClose));
       });
       socket.once("error", reject);
     });
   }
 
-  /** Sends one HostMessage. */
-  send(message: HostMessage): void {
-    const body = toBinary(HostMessageSchema, message);
-    const frame = Buffer.allocUnsafe(4 + body.length);
-    frame.writeUInt32BE(body.length, 0);
-    frame.set(body, 4);
-    this.socket.write(frame);
+  /** Sends one record. */
+  send(envelope: Uint8Array, buffers: readonly Uint8Array[]): void {
+    if (this.closed) return;
+    const header = Buffer.allocUnsafe(8 + 8 * buffers.length);
+    header.writeUInt32BE(envelope.length, 0);
+    header.writeUInt32BE(buffers.length, 4);
+    for (let i = 0; i < buffers.length; i++) header.writeBigUInt64BE(BigInt(buffers[i]!.byteLength), 8 + 8 * i);
+    const socket = this.socket;
+    if (buffers.length === 0) {
+      socket.write(Buffer.concat([header, envelope]));
+      return;
+    }
+    socket.cork();
+    socket.write(header);
+    socket.write(envelope);
+    for (const buffer of buffers) if (buffer.byteLength) socket.write(buffer);
+    socket.uncork();
   }
 
   /** Whether the socket keeps the event loop alive. */
   setRef(ref: boolean): void {
     if (ref) this.socket.ref();
     else this.socket.unref();
+  }
+
+  /** Bytes written but not yet taken by the kernel (backpressure). */
+  get pendingBytes(): number {
+    return this.socket.writableLength;
   }
 
   /** Closes the socket (idempotent). */
@@ -70,35 +82,81 @@ export class LaneConnection {
     this.onClose(error);
   }
 
+  private take(n: number): Buffer {
+    // Assumes buffered >= n.
+    const head = this.chunks[0]!;
+    if (head.length >= n) {
+      const out = head.subarray(0, n);
+      if (head.length === n) this.chunks.shift();
+      else this.chunks[0] = head.subarray(n);
+      this.buffered -= n;
+      return out;
+    }
+    const all = Buffer.concat(this.chunks, this.buffered);
+    this.chunks = all.length > n ? [all.subarray(n)] : [];
+    this.buffered -= n;
+    return all.subarray(0, n);
+  }
+
   private receive(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    while (this.buffered >= 4) {
-      let head = this.chunks[0]!;
-      if (head.length < 4) head = this.flatten();
-      const size = head.readUInt32BE(0);
-      if (this.buffered < 4 + size) return;
-      if (head.length < 4 + size) head = this.flatten();
-      // A plain Uint8Array view (not a Buffer): decoded `bytes` must be the same type on every transport.
-      const body = new Uint8Array(head.buffer, head.byteOffset + 4, size);
-      const rest = head.subarray(4 + size);
-      this.chunks[0] = rest;
-      if (rest.length === 0) this.chunks.shift();
-      this.buffered -= 4 + size;
-      let message: WorkerMessage;
-      try {
-        message = fromBinary(WorkerMessageSchema, body);
-      } catch (error) {
-        this.close(error);
-        return;
+    if (this.filling) {
+      chunk = this.fill(chunk);
+      if (this.filling) return;
+    }
+    if (chunk.length) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    for (;;) {
+      if (this.envelopeSize < 0) {
+        if (this.buffered < 8) return;
+        const head = this.take(8);
+        this.envelopeSize = head.readUInt32BE(0);
+        this.sizes = new Array<number>(head.readUInt32BE(4));
       }
-      this.onMessage(message);
+      if (this.envelope === undefined) {
+        const need = 8 * this.sizes.length + this.envelopeSize;
+        if (this.buffered < need) return;
+        const head = this.take(need);
+        for (let i = 0; i < this.sizes.length; i++) this.sizes[i] = Number(head.readBigUInt64BE(8 * i));
+        // A plain Uint8Array view (not a Buffer): decoded bytes must be the same type on every transport.
+        this.envelope = new Uint8Array(head.buffer, head.byteOffset + 8 * this.sizes.length, this.envelopeSize);
+        this.buffers = [];
+      }
+      while (this.buffers.length < this.sizes.length) {
+        const size = this.sizes[this.buffers.length]!;
+        // Its own allocation: aligned for any TypedArray, and not pinning other data.
+        const buffer = new Uint8Array(size);
+        this.buffers.push(buffer);
+        this.filling = buffer;
+        this.filled = 0;
+        const rest = this.chunks.length ? Buffer.concat(this.chunks, this.buffered) : Buffer.alloc(0);
+        this.chunks = [];
+        this.buffered = 0;
+        const after = this.fill(rest);
+        if (this.filling) return;
+        if (after.length) {
+          this.chunks.push(after);
+          this.buffered = after.length;
+        }
+      }
+      const envelope = this.envelope;
+      const buffers = this.buffers;
+      this.envelopeSize = -1;
+      this.envelope = undefined;
+      this.buffers = [];
+      this.onRecord(envelope, buffers);
+      if (this.closed) return;
     }
   }
 
-  private flatten(): Buffer {
-    const all = Buffer.concat(this.chunks, this.buffered);
-    this.chunks = [all];
-    return all;
+  /** Copies what `chunk` has of the buffer being filled; returns the rest of the chunk. */
+  private fill(chunk: Buffer): Buffer {
+    const target = this.filling!;
+    const n = Math.min(target.length - this.filled, chunk.length);
+    target.set(chunk.subarray(0, n), this.filled);
+    this.filled += n;
+    if (this.filled === target.length) this.filling = undefined;
+    return chunk.subarray(n);
   }
 }

@@ -1,7 +1,6 @@
-import { createInterface } from "node:readline";
+import { spawn, type ChildProcess } from "node:child_process";
 import { delimiter } from "node:path";
-import type { ChildProcess } from "node:child_process";
-import { execa } from "execa";
+import { createInterface } from "node:readline";
 import { BridgeError } from "./bridge-error.js";
 
 /** How to start one Python worker process. @private */
@@ -9,12 +8,18 @@ export interface SpawnWorkerOptions {
   /** Worker id used in logs and errors, e.g. `w1`. */
   id: string;
   python: string;
+  /** The lane's unix socket path. */
   socketPath: string;
+  /** Also serve gRPC at `unix:<socketPath>.grpc`. */
+  grpc: boolean;
   /** Directory put first on PYTHONPATH (holds `bridge_worker`), or none. */
   workerPath: string | undefined;
   env: Readonly<Record<string, string>>;
   cwd: string | undefined;
   threads: number | undefined;
+  heartbeatMs: number;
+  /** The worker's token, passed in its environment (never on argv). */
+  token: string;
   startTimeoutMs: number;
   onLog: (line: string) => void;
 }
@@ -25,55 +30,66 @@ export interface WorkerExit {
   signal: string | null;
 }
 
+/** The worker's ready line. @private */
+export interface ReadyLine {
+  event: "ready";
+  pid: number;
+  socket?: string;
+  grpc?: string;
+}
+
 const STDERR_TAIL_LINES = 40;
 
 /**
  * A running Python worker process: spawned, ready (its socket bound), with its
  * stderr forwarded and the last lines kept for error messages.
+ *
+ * Plain `node:child_process` (execa costs ~95 ms to import, most of a cold start).
+ * A worker never outlives its host: it exits when its stdin (a pipe the host holds)
+ * reaches EOF, and on Linux the kernel kills it when the host dies (PR_SET_PDEATHSIG).
  * @private
  */
 export class WorkerProcess {
   readonly pid: number;
   /** Resolves once the process has exited, however it ended. */
   readonly exited: Promise<WorkerExit>;
+  ready: ReadyLine | undefined;
   private exit: WorkerExit | undefined;
-  private readonly tail: string[];
 
   private constructor(
     private readonly proc: ChildProcess,
-    tail: string[],
+    private readonly tail: string[],
     exited: Promise<WorkerExit>,
   ) {
     this.pid = proc.pid ?? -1;
-    this.tail = tail;
     this.exited = exited.then((e) => (this.exit = e));
   }
 
   /** Spawns the worker and waits for its ready line. */
   static async spawn(options: SpawnWorkerOptions): Promise<WorkerProcess> {
-    const args = ["-m", "bridge_worker", "--socket", options.socketPath];
+    const args = ["-m", "bridge_worker", "--socket", options.socketPath, "--heartbeat-ms", String(options.heartbeatMs)];
+    if (options.grpc) args.push("--grpc");
     if (options.threads !== undefined) args.push("--threads", String(options.threads));
     const inherited = options.env.PYTHONPATH ?? process.env.PYTHONPATH;
     const pythonPath = [options.workerPath, inherited].filter((p) => p).join(delimiter);
-    const proc = execa(options.python, args, {
-      env: { ...options.env, PYTHONUNBUFFERED: "1", ...(pythonPath ? { PYTHONPATH: pythonPath } : {}) },
+    const proc = spawn(options.python, args, {
+      env: {
+        ...process.env,
+        ...options.env,
+        PYTHONUNBUFFERED: "1",
+        BRIDGE_WORKER_TOKEN: options.token,
+        ...(pythonPath ? { PYTHONPATH: pythonPath } : {}),
+      },
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "pipe",
-      buffer: false,
-      reject: false,
-      // execa kills the worker when this Node process exits, however it exits.
-      cleanup: true,
+      stdio: ["pipe", "pipe", "pipe"],
     });
     const tail: string[] = [];
     const exited = new Promise<WorkerExit>((resolve) => {
       proc.once("exit", (exitCode, signal) => resolve({ exitCode, signal }));
+      proc.once("error", () => resolve({ exitCode: null, signal: null }));
     });
-    // Swallow execa's own result promise: exits are reported through `exited`.
-    proc.catch(() => undefined);
-    proc.once("error", () => undefined);
-
+    // Writes to a dead worker's stdin must not crash the host.
+    proc.stdin?.on("error", () => undefined);
     if (proc.stderr) {
       createInterface({ input: proc.stderr }).on("line", (line) => {
         tail.push(line);
@@ -81,16 +97,19 @@ export class WorkerProcess {
         options.onLog(line);
       });
     }
-    const worker = new WorkerProcess(proc as unknown as ChildProcess, tail, exited);
-    await worker.waitReady(options);
+    const worker = new WorkerProcess(proc, tail, exited);
+    worker.ready = await worker.waitReady(options);
     return worker;
   }
 
-  private waitReady(options: SpawnWorkerOptions): Promise<void> {
+  private waitReady(options: SpawnWorkerOptions): Promise<ReadyLine> {
     const proc = this.proc;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<ReadyLine>((resolve, reject) => {
       const lines = createInterface({ input: proc.stdout! });
+      let settled = false;
       const fail = (error: BridgeError) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         lines.close();
         proc.kill("SIGKILL");
@@ -106,9 +125,9 @@ export class WorkerProcess {
         );
       }, options.startTimeoutMs);
       lines.once("line", (line) => {
-        let ready: { event?: string } | undefined;
+        let ready: ReadyLine | undefined;
         try {
-          ready = JSON.parse(line) as { event?: string };
+          ready = JSON.parse(line) as ReadyLine;
         } catch {
           ready = undefined;
         }
@@ -116,29 +135,27 @@ export class WorkerProcess {
           fail(new BridgeError("internal", `worker ${options.id} printed ${JSON.stringify(line)} instead of its ready line`));
           return;
         }
+        settled = true;
         clearTimeout(timer);
         lines.close();
         // The worker sends nothing more on stdout (it redirects it to stderr): let the pipe drain and close.
         proc.stdout!.resume();
-        resolve();
+        resolve(ready);
       });
       void this.exited.then((exit) => {
-        clearTimeout(timer);
-        reject(
-          new BridgeError(
-            "unavailable",
-            `worker ${options.id} could not start: \`${options.python} -m bridge_worker\` exited with ${describeExit(exit)}${this.stderrHint()}`,
-            { details: { worker: options.id, pid: this.pid, ...exit, stderr: this.stderrTail() } },
-          ),
-        );
+        // Give the last stderr lines a moment to arrive before reporting them.
+        setTimeout(() => {
+          fail(
+            new BridgeError(
+              "unavailable",
+              `worker ${options.id} could not start: \`${options.python} -m bridge_worker\` exited with ${describeExit(exit)}${this.stderrHint()}`,
+              { details: { worker: options.id, pid: this.pid, ...exit, stderr: this.stderrTail() } },
+            ),
+          );
+        }, 20);
       });
       proc.once("error", (error) => {
-        clearTimeout(timer);
-        reject(
-          new BridgeError("unavailable", `worker ${options.id} could not start ${options.python}: ${error.message}`, {
-            cause: error,
-          }),
-        );
+        fail(new BridgeError("unavailable", `worker ${options.id} could not start ${options.python}: ${error.message}`, { cause: error }));
       });
     });
   }

@@ -3,8 +3,8 @@ import { BridgeError, createPool, type Pool, type PoolEvent } from "../src/index
 
 const python = process.env.BRIDGE_PYTHON!;
 // msgpack [[2, 3], {}] and the answer 5, written by hand: the pool moves bytes, not values.
-const ADD_2_3 = new Uint8Array([0x92, 0x92, 0x02, 0x03, 0x80]);
-const sleepArgs = (seconds: number) => new Uint8Array([0x92, 0x91, 0xcb, ...float64(seconds), 0x80]);
+const ADD_2_3 = { data: new Uint8Array([0x92, 0x92, 0x02, 0x03, 0x80]), buffers: [] };
+const sleepArgs = (seconds: number) => ({ data: new Uint8Array([0x92, 0x91, 0xcb, ...float64(seconds), 0x80]), buffers: [] });
 
 function float64(value: number): number[] {
   const view = new DataView(new ArrayBuffer(8));
@@ -32,7 +32,7 @@ describe.each(["auto", "grpc"] as const)("createPool (transport: %s)", (transpor
   it("runs a call on a worker and returns the encoded result", async () => {
     pool = await createPool({ python, transport });
     const result = await pool.invoke({ op: "call", target: "operator.add", args: ADD_2_3 });
-    expect([...result.data]).toEqual([0x05]);
+    expect([...result.value.data]).toEqual([0x05]);
     expect(result.workerId).toBe(pool.workers[0]!.id);
   });
 
@@ -58,7 +58,7 @@ describe.each(["auto", "grpc"] as const)("createPool (transport: %s)", (transpor
     expect(error.details.pid).toBe(victim.pid);
     // A call made while the replacement starts waits for it.
     const next = await pool.invoke({ op: "call", target: "operator.add", args: ADD_2_3 });
-    expect([...next.data]).toEqual([0x05]);
+    expect([...next.value.data]).toEqual([0x05]);
     expect(pool.workers[0]!.id).not.toBe(victim.id);
     expect(events.map((e) => e.type)).toEqual(["worker_started", "worker_exited", "worker_started"]);
   });
@@ -74,7 +74,7 @@ describe.each(["auto", "grpc"] as const)("createPool (transport: %s)", (transpor
     const pid = pool.workers[0]!.pid;
     const inFlight = pool.invoke({ op: "call", target: "time.sleep", args: sleepArgs(0.2) });
     await pool.close();
-    expect((await inFlight).data.length).toBeGreaterThan(0);
+    expect((await inFlight).value.data.length).toBeGreaterThan(0);
     expect(() => process.kill(pid, 0)).toThrow();
     const after = (await pool.invoke({ op: "call", target: "operator.add", args: ADD_2_3 }).catch((e: unknown) => e)) as BridgeError;
     expect(after.code).toBe("unavailable");

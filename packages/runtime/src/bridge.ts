@@ -1,11 +1,24 @@
-import { BridgeError, createPool, type InvokeRequest, type Pool, type PoolOptions, type WorkerInfo } from "@bridge/pool";
+import {
+  BridgeError,
+  createPool,
+  type CallbackOutcome,
+  type CallbackRequest,
+  type InvokeRequest,
+  type Pool,
+  type PoolOptions,
+  type RawPayload,
+  type WorkerInfo,
+} from "@bridge/pool";
+import { arrowInstalled, loadArrow, type ArrowModule } from "./arrow.js";
 import type { CallOptions } from "./call-options.js";
-import { decode, encode } from "./codec.js";
+import { callRoot, decode, encode, type DecodeHost, type EncodeHost } from "./codec.js";
+import { describeFunction, hostArguments, HostValues, type FunctionMeta } from "./host-functions.js";
 import type { PyObject, PyObjectClass } from "./py-object.js";
-import { PyRef, type RefHost } from "./py-ref.js";
+import { PyRef, type IterateOptions, type RefHost } from "./py-ref.js";
+import { refStream } from "./stream.js";
 
 /** Options for {@link createBridge}. */
-export interface BridgeOptions extends Omit<PoolOptions, "python" | "size" | "setup"> {
+export interface BridgeOptions extends Omit<PoolOptions, "python" | "size" | "setup" | "events" | "capabilities"> {
   /** The Python executable. Default: `$BRIDGE_PYTHON`, else `python3`. */
   python?: string;
   /** Number of Python worker processes. Default: 1. */
@@ -33,21 +46,42 @@ export interface WorkerScope extends Pick<Bridge, "call" | "get" | "module"> {
   readonly worker: WorkerInfo;
 }
 
-type PinnedInvoke = (request: InvokeRequest, signal?: AbortSignal) => Promise<Uint8Array>;
-
 /** A handle on one Python module: `bridge.module("json").call("dumps", [value])`. */
 export interface PyModule {
   /** The module's import name. */
   readonly name: string;
-  /** Calls `module.name(*args, **kwargs)`; `name` may be a dotted path (`"JSONDecoder.decode"` is not bound: use refs for methods). */
-  call<T = unknown>(
-    name: string,
-    args?: readonly unknown[],
-    kwargs?: Readonly<Record<string, unknown>>,
-    options?: CallOptions,
-  ): Promise<T>;
+  /** Calls `module.name(*args, **kwargs)`; `name` may be a dotted path. */
+  call<T = unknown>(name: string, args?: readonly unknown[], kwargs?: Readonly<Record<string, unknown>>, options?: CallOptions): Promise<T>;
   /** Reads `module.name` (a constant, a class as a ref...). */
   get<T = unknown>(name: string, options?: CallOptions): Promise<T>;
+}
+
+/** Functions the host exposes to Python code by name (`bridge_worker.host.tools`). */
+export interface HostTools {
+  /** Makes `fn` callable from Python as `bridge_worker.host.tools[name]`, on every worker (replacements too). */
+  register(name: string, fn: (...args: never[]) => unknown, meta?: FunctionMeta): Promise<void>;
+  /** Removes a tool. */
+  unregister(name: string): Promise<void>;
+  /** The registered names. */
+  readonly names: readonly string[];
+}
+
+/** A set of calls pinned to one worker whose objects are released together. */
+export interface Session extends Pick<Bridge, "call" | "get" | "module"> {
+  /** The worker every call of the session runs on. */
+  readonly workerId: string;
+  /** Objects created in the session and still held. */
+  readonly size: number;
+  /** Releases every object created in the session (in the worker too). */
+  close(): Promise<void>;
+  /** `await using session = await bridge.session()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options of {@link Bridge.session}. */
+export interface SessionOptions {
+  /** The most objects the session may hold; a call creating more fails with `resource_exhausted`. Default: 10000. */
+  maxRefs?: number;
 }
 
 /** A running bridge to Python: a pool of workers and the calls made through it. */
@@ -56,25 +90,26 @@ export interface Bridge {
    * Calls a Python callable by its dotted path, e.g. `bridge.call("math.sqrt", [16])`.
    * Plain data comes back as JS values; any other object as a {@link PyRef}.
    */
-  call<T = unknown>(
-    target: string,
-    args?: readonly unknown[],
-    kwargs?: Readonly<Record<string, unknown>>,
-    options?: CallOptions,
-  ): Promise<T>;
+  call<T = unknown>(target: string, args?: readonly unknown[], kwargs?: Readonly<Record<string, unknown>>, options?: CallOptions): Promise<T>;
   /** Reads a module-level value by its dotted path, e.g. `bridge.get("math.pi")`. */
   get<T = unknown>(target: string, options?: CallOptions): Promise<T>;
   /** A handle on one module. */
   module(name: string): PyModule;
-  /** The worker pool underneath (workers, in-flight count). */
+  /** A session: calls pinned to one worker, objects released together by `close()`. */
+  session(options?: SessionOptions): Promise<Session>;
+  /** Declares how a TS function looks to Python (name, docstring, signature); returns it. */
+  fn<F extends (...args: never[]) => unknown>(fn: F, meta: FunctionMeta): F;
+  /** Functions exposed to Python code by name. */
+  readonly tools: HostTools;
+  /** The worker pool underneath (workers, in-flight count, stats). */
   readonly pool: Pool;
   /**
    * Makes every ref of the Python class `type` (its qualified name) arrive as an
    * instance of `cls`. Generated bindings register their classes; later wins.
    */
   registerClass(type: string, cls: PyObjectClass): void;
-  /** Finishes in-flight calls and stops every worker. */
-  close(options?: { graceMs?: number }): Promise<void>;
+  /** Finishes in-flight calls (up to `drainMs`), then stops every worker. */
+  close(options?: { drainMs?: number; graceMs?: number }): Promise<void>;
   /** `await using bridge = await createBridge()` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -89,88 +124,101 @@ export interface Bridge {
  */
 export async function createBridge(options: BridgeOptions = {}): Promise<Bridge> {
   const { python, workers, timeoutMs, setup, ...poolOptions } = options;
+  // apache-arrow (if installed) loads while the workers start, not before.
+  const arrow = loadArrow();
   const bridge = new BridgeImpl(timeoutMs);
+  const withArrow = async () => bridge.useArrow(await arrow);
   bridge.pool = await createPool({
     ...poolOptions,
     python: python ?? process.env.BRIDGE_PYTHON ?? "python3",
     ...(workers === undefined ? {} : { size: workers }),
-    ...(setup ? { setup: (info: WorkerInfo, invoke: PinnedInvoke) => setup(bridge.scope(info, invoke)) } : {}),
+    capabilities: arrowInstalled() ? ["arrow"] : [],
+    events: {
+      callback: (request, workerId) => bridge.answerCallback(request, workerId),
+      releaseCallbacks: (ids) => bridge.hostValues.release(ids),
+    },
+    setup: async (info, invoke) => {
+      await withArrow();
+      await bridge.prepare(info, invoke, setup);
+    },
   });
+  await withArrow();
   return bridge;
 }
 
-const asyncDispose: typeof Symbol.asyncDispose =
-  Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
+
+type PinnedInvoke = (request: InvokeRequest, signal?: AbortSignal) => Promise<RawPayload>;
+type Op = "call" | "get" | "set";
+
+interface Route {
+  /** A worker the call must run on (setup, session). */
+  workerId?: string;
+  /** Runs on that worker directly (setup: the pool does not know the worker yet). */
+  invoke?: PinnedInvoke;
+  session?: SessionImpl;
+}
 
 class BridgeImpl implements Bridge, RefHost {
   /** Set by createBridge once the pool is up (setup runs before that, on pinned workers). */
   pool!: Pool;
-
+  readonly hostValues = new HostValues();
+  readonly tools: HostTools;
   private readonly classes = new Map<string, PyObjectClass>();
+  private readonly toolsByName = new Map<string, { fn: (...args: never[]) => unknown; meta: FunctionMeta | undefined }>();
+  private readonly encodeHost: EncodeHost;
+  private arrow: ArrowModule | undefined;
 
-  constructor(private readonly defaultTimeoutMs: number | undefined) {}
+  constructor(private readonly defaultTimeoutMs: number | undefined) {
+    this.encodeHost = {
+      callback: (fn) => this.hostValues.callback(fn),
+      iterator: (iterable) => this.hostValues.iterator(iterable),
+      arrow: undefined,
+    };
+    const names = () => [...this.toolsByName.keys()];
+    this.tools = {
+      register: (name, fn, meta) => this.registerTool(name, fn, meta),
+      unregister: (name) => this.unregisterTool(name),
+      get names() {
+        return names();
+      },
+    };
+  }
+
+  /** apache-arrow, once loaded. */
+  useArrow(arrow: ArrowModule | undefined): void {
+    if (!arrow || this.arrow) return;
+    this.arrow = arrow;
+    this.encodeHost.arrow = { Table: arrow.Table, tableToIPC: arrow.tableToIPC };
+  }
 
   registerClass(type: string, cls: PyObjectClass): void {
     this.classes.set(type, cls);
   }
 
-  wrapRef(ref: PyRef): PyRef | PyObject {
-    const cls = this.classes.get(ref.type);
-    return cls ? new cls(ref as PyRef<never>) : ref;
+  fn<F extends (...args: never[]) => unknown>(fn: F, meta: FunctionMeta): F {
+    return describeFunction(fn, meta);
   }
 
-  /** call/get/module bound to one worker, for setup. */
-  scope(worker: WorkerInfo, invoke: PinnedInvoke): WorkerScope {
-    const pinned = { workerId: worker.id, invoke };
-    const call = <T>(target: string, args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}, options?: CallOptions) =>
-      this.run("call", target, undefined, [args, kwargs], options, pinned) as Promise<T>;
-    const get = <T>(target: string, options?: CallOptions) => this.run("get", target, undefined, undefined, options, pinned) as Promise<T>;
-    return {
-      worker,
-      call,
-      get,
-      module: (name) => ({
-        name,
-        call: (member, args, kwargs, options) => call(`${name}:${member}`, args, kwargs, options),
-        get: (member, options) => get(`${name}:${member}`, options),
-      }),
-    };
-  }
-
-  call<T>(
-    target: string,
-    args: readonly unknown[] = [],
-    kwargs: Readonly<Record<string, unknown>> = {},
-    options?: CallOptions,
-  ): Promise<T> {
-    return this.run("call", target, undefined, [args, kwargs], options) as Promise<T>;
+  call<T>(target: string, args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}, options?: CallOptions): Promise<T> {
+    return this.run("call", target, undefined, [args, kwargs], options, {}) as Promise<T>;
   }
 
   get<T>(target: string, options?: CallOptions): Promise<T> {
-    return this.run("get", target, undefined, undefined, options) as Promise<T>;
+    return this.run("get", target, undefined, undefined, options, {}) as Promise<T>;
   }
 
   module(name: string): PyModule {
-    return {
-      name,
-      call: (member, args, kwargs, options) => this.call(`${name}:${member}`, args, kwargs, options),
-      get: (member, options) => this.get(`${name}:${member}`, options),
-    };
+    return moduleOf(name, (t, a, k, o) => this.call(t, a, k, o), (t, o) => this.get(t, o));
   }
 
-  invokeOnRef(ref: PyRef, op: "call" | "get" | "set", target: string, payload: unknown, options?: CallOptions) {
-    return this.run(op, target, ref, payload, options);
+  async session(options: SessionOptions = {}): Promise<Session> {
+    // The least-loaded worker now; the first call decides if none is ready yet.
+    const result = await this.pool.invoke({ op: "get", target: "builtins:None" });
+    return new SessionImpl(this, result.workerId, `s${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`, options.maxRefs ?? 10_000);
   }
 
-  callFunction(target: string, args: readonly unknown[], options: CallOptions | undefined): Promise<unknown> {
-    return this.call(target, args, {}, options);
-  }
-
-  releaseRef(workerId: string, id: string): void {
-    this.pool.release(workerId, [id]);
-  }
-
-  close(options?: { graceMs?: number }): Promise<void> {
+  close(options?: { drainMs?: number; graceMs?: number }): Promise<void> {
     return this.pool.close(options);
   }
 
@@ -178,43 +226,225 @@ class BridgeImpl implements Bridge, RefHost {
     return this.close();
   }
 
-  private async run(
-    op: "call" | "get" | "set",
-    target: string,
-    ref: PyRef | undefined,
-    payload: unknown,
-    options: CallOptions | undefined,
-    pinned?: { workerId: string; invoke: PinnedInvoke },
-  ): Promise<unknown> {
-    const encoded = payload === undefined ? undefined : encode(payload, () => `the arguments of ${describe(target, ref)}`);
-    let workerId = ref?.workerId;
+  // -- RefHost ------------------------------------------------------------------------
+
+  invokeOnRef(ref: PyRef, op: Op, target: string, payload: unknown, options?: CallOptions): Promise<unknown> {
+    return this.run(op, target, ref, payload, options, {});
+  }
+
+  releaseRef(workerId: string, id: string): void {
+    this.pool.release(workerId, [id]);
+  }
+
+  iterateRef<T>(ref: PyRef, options: IterateOptions): AsyncIterable<T> {
+    return refStream<T>(
+      this.pool,
+      ref,
+      (payload) => {
+        const items = decode(payload.data, payload.buffers, this.decodeHost(ref.workerId), () => `items streamed from ${ref.type}`);
+        if (!Array.isArray(items)) throw new BridgeError("internal", `a stream chunk from ${ref.type} is not an array`);
+        return items;
+      },
+      options,
+      true,
+    );
+  }
+
+  // -- calls --------------------------------------------------------------------------
+
+  /** call/get/module bound to one worker, for setup. */
+  scope(worker: WorkerInfo, invoke: PinnedInvoke): WorkerScope {
+    const route: Route = { workerId: worker.id, invoke };
+    const call = <T>(target: string, args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}, options?: CallOptions) =>
+      this.run("call", target, undefined, [args, kwargs], options, route) as Promise<T>;
+    const get = <T>(target: string, options?: CallOptions) => this.run("get", target, undefined, undefined, options, route) as Promise<T>;
+    return { worker, call, get, module: (name) => moduleOf(name, call, get) };
+  }
+
+  decodeHost(workerId: string, session?: SessionImpl): DecodeHost {
+    return {
+      ref: (id, type) => {
+        const ref = new PyRef(this, workerId, id, type);
+        session?.adopt(ref);
+        const cls = this.classes.get(type);
+        return cls ? new cls(ref as PyRef<never>) : ref;
+      },
+      callback: (id) => this.hostValues.functionOf(id)?.fn,
+      iterator: (id) => this.hostValues.iterableOf(id),
+      tableFromIPC: this.arrow?.tableFromIPC,
+    };
+  }
+
+  async run(op: Op, target: string, ref: PyRef | undefined, payload: unknown, options: CallOptions | undefined, route: Route): Promise<unknown> {
+    if (ref?.released) throw new BridgeError("not_found", `the Python object ${ref.type} (ref ${ref.id}) was released`);
+    const what = () => describe(target, ref);
+    const encoded = payload === undefined ? undefined : encode(payload, this.encodeHost, () => `the arguments of ${what()}`, op === "set" ? () => "value" : callRoot);
+    let workerId = ref?.workerId ?? route.workerId;
     for (const holder of encoded?.workers ?? []) {
       if (workerId !== undefined && holder !== workerId) {
         throw new BridgeError(
           "invalid_argument",
-          `${describe(target, ref)} mixes Python objects that live in different workers (${workerId}, ${holder}); objects can only meet inside one worker`,
+          `${what()} mixes Python objects that live in different workers (${workerId}, ${holder}); objects can only meet inside one worker`,
         );
       }
       workerId = holder;
     }
-    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
-    if (pinned) {
-      if (workerId !== undefined && workerId !== pinned.workerId) {
-        throw new BridgeError("invalid_argument", `${describe(target, ref)} was given an object from worker ${workerId} while setting up worker ${pinned.workerId}`);
+    const refs = encoded?.refs ?? [];
+    if (ref) refs.push(ref);
+    for (const r of refs) r.retain();
+    try {
+      const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+      const request: InvokeRequest = {
+        op,
+        target,
+        ref: ref?.id,
+        args: encoded ? { data: encoded.data, buffers: encoded.buffers } : undefined,
+        session: route.session?.id,
+      };
+      if (route.invoke) {
+        if (workerId !== route.workerId) {
+          throw new BridgeError("invalid_argument", `${what()} was given an object from worker ${workerId} while setting up worker ${route.workerId}`);
+        }
+        const signal = timeoutMs === undefined ? options?.signal : AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(options?.signal ? [options.signal] : [])]);
+        const value = await route.invoke({ ...request, timeoutMs }, signal);
+        return decode(value.data, value.buffers, this.decodeHost(route.workerId!), () => `the result of ${what()}`);
       }
-      const signal = timeoutMs === undefined ? options?.signal : AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(options?.signal ? [options.signal] : [])]);
-      const data = await pinned.invoke({ op, target, ref: ref?.id, args: encoded?.data }, signal);
-      return decode(data, this, pinned.workerId);
+      const result = await this.pool.invoke(request, { signal: options?.signal, timeoutMs, workerId });
+      return decode(result.value.data, result.value.buffers, this.decodeHost(result.workerId, route.session), () => `the result of ${what()}`);
+    } finally {
+      for (const r of refs) r.unretain();
     }
-    const result = await this.pool.invoke(
-      { op, target, ref: ref?.id, args: encoded?.data },
-      { signal: options?.signal, timeoutMs, workerId },
-    );
-    return decode(result.data, this, result.workerId);
   }
+
+  // -- host callbacks ------------------------------------------------------------------
+
+  async answerCallback(request: CallbackRequest, workerId: string): Promise<CallbackOutcome> {
+    const id = request.callback;
+    const what = () => `the host callback ${id}`;
+    try {
+      const decoded = decode(request.args.data, request.args.buffers, this.decodeHost(workerId), () => `the arguments Python passed to ${what()}`);
+      const [args, kwargs] = decoded as [unknown[], Record<string, unknown>];
+      let value: unknown;
+      if (id.startsWith("i")) {
+        const [verb, n] = args as [string, number];
+        if (!this.hostValues.iterableOf(id)) throw new BridgeError("unavailable", `the host iterable ${id} is gone`);
+        value = verb === "return" ? await this.hostValues.stop(id) : await this.hostValues.pull(id, n);
+      } else {
+        const entry = this.hostValues.functionOf(id);
+        if (!entry) throw new BridgeError("unavailable", `the host function ${id} was released`);
+        value = await (entry.fn as (...a: unknown[]) => unknown)(...hostArguments(entry, args ?? [], kwargs ?? {}));
+      }
+      const encoded = encode(value, this.encodeHost, () => `the value ${what()} returned`, () => "return value");
+      for (const holder of encoded.workers) {
+        if (holder !== workerId) throw new BridgeError("invalid_argument", `${what()} returned an object from worker ${holder} to worker ${workerId}`);
+      }
+      return { value: { data: encoded.data, buffers: encoded.buffers } };
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  // -- setup and tools -------------------------------------------------------------------
+
+  async prepare(info: WorkerInfo, invoke: PinnedInvoke, setup: BridgeOptions["setup"]): Promise<void> {
+    const scope = this.scope(info, invoke);
+    for (const [name, { fn, meta }] of this.toolsByName) {
+      await scope.call("bridge_worker.host:register_tool", [name, meta ? describeFunction(fn, meta) : fn]);
+    }
+    if (setup) await setup(scope);
+  }
+
+  private async registerTool(name: string, fn: (...args: never[]) => unknown, meta: FunctionMeta | undefined): Promise<void> {
+    if (meta) describeFunction(fn, meta);
+    this.toolsByName.set(name, { fn, meta });
+    await Promise.all(this.pool.workers.map((w) => this.run("call", "bridge_worker.host:register_tool", undefined, [[name, fn], {}], undefined, { workerId: w.id })));
+  }
+
+  private async unregisterTool(name: string): Promise<void> {
+    this.toolsByName.delete(name);
+    await Promise.all(this.pool.workers.map((w) => this.run("call", "bridge_worker.host:unregister_tool", undefined, [[name], {}], undefined, { workerId: w.id })));
+  }
+}
+
+class SessionImpl implements Session {
+  private readonly refs = new Set<PyRef>();
+  private closed = false;
+
+  constructor(
+    private readonly bridge: BridgeImpl,
+    readonly workerId: string,
+    readonly id: string,
+    private readonly maxRefs: number,
+  ) {}
+
+  get size(): number {
+    for (const ref of this.refs) if (ref.released) this.refs.delete(ref);
+    return this.refs.size;
+  }
+
+  adopt(ref: PyRef): void {
+    this.refs.add(ref);
+    if (this.refs.size > this.maxRefs && this.size > this.maxRefs) {
+      throw new BridgeError("resource_exhausted", `session ${this.id} holds more than ${this.maxRefs} objects (maxRefs); release some or close the session`);
+    }
+  }
+
+  private route(): Route {
+    if (this.closed) throw new BridgeError("unavailable", `session ${this.id} is closed`);
+    return { workerId: this.workerId, session: this };
+  }
+
+  call<T>(target: string, args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}, options?: CallOptions): Promise<T> {
+    try {
+      return this.bridge.run("call", target, undefined, [args, kwargs], options, this.route()) as Promise<T>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  get<T>(target: string, options?: CallOptions): Promise<T> {
+    try {
+      return this.bridge.run("get", target, undefined, undefined, options, this.route()) as Promise<T>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  module(name: string): PyModule {
+    return moduleOf(name, (t, a, k, o) => this.call(t, a, k, o), (t, o) => this.get(t, o));
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      for (const ref of this.refs) ref.forget();
+      this.refs.clear();
+      this.bridge.pool.releaseSession(this.workerId, this.id);
+    }
+    return Promise.resolve();
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function moduleOf(
+  name: string,
+  call: (target: string, args?: readonly unknown[], kwargs?: Readonly<Record<string, unknown>>, options?: CallOptions) => Promise<unknown>,
+  get: (target: string, options?: CallOptions) => Promise<unknown>,
+): PyModule {
+  return {
+    name,
+    call: <T>(member: string, args?: readonly unknown[], kwargs?: Readonly<Record<string, unknown>>, options?: CallOptions) =>
+      call(`${name}:${member}`, args, kwargs, options) as Promise<T>,
+    get: <T>(member: string, options?: CallOptions) => get(`${name}:${member}`, options) as Promise<T>,
+  };
 }
 
 function describe(target: string, ref: PyRef | undefined): string {
   if (!ref) return target;
   return target ? `${ref.type}.${target}` : ref.type;
 }
+
+export type { PyObject };

@@ -1,11 +1,18 @@
 export { createBridge } from "./bridge.js";
-export type { Bridge, BridgeOptions, PyModule, WorkerScope } from "./bridge.js";
+export type { Bridge, BridgeOptions, HostTools, PyModule, Session, SessionOptions, WorkerScope } from "./bridge.js";
 export { PyRef } from "./py-ref.js";
+export type { IterateOptions } from "./py-ref.js";
 export { PyObject, wrapAs } from "./py-object.js";
 export type { PyObjectClass } from "./py-object.js";
 export type { CallOptions } from "./call-options.js";
+export { NDArray } from "./ndarray.js";
+export type { DType, TypedArrayOf, AnyTypedArray } from "./ndarray.js";
+export { PyDate, PyDateTime, PyTime, PyTimedelta } from "./py-datetime.js";
+export type { ArrowTable } from "./arrow.js";
+export { describeFunction } from "./host-functions.js";
+export type { FunctionMeta, ParameterSpec } from "./host-functions.js";
 export { BridgeError, PythonError } from "@bridge/pool";
-export type { Code, PythonExceptionInfo, WorkerInfo, PoolEvent } from "@bridge/pool";
+export type { Code, PythonExceptionInfo, WorkerInfo, PoolEvent, PoolStats, GrpcEndpoint } from "@bridge/pool";
 
 // For libraries built on the runtime (generated code, introspection):
 export { positional, stream } from "./generated-support.js";

@@ -1,6 +1,17 @@
 import { BridgeError } from "@bridge/pool";
 import type { CallOptions } from "./call-options.js";
 
+/** Options of {@link PyRef.iterate}. */
+export interface IterateOptions extends CallOptions {
+  /**
+   * How many items Python may produce ahead of the consumer (the stream's credit).
+   * Default: 64. A slow consumer keeps the Python side at most this far ahead.
+   */
+  highWaterMark?: number;
+  /** @deprecated Kept for older callers: the same as `highWaterMark`. */
+  batchSize?: number;
+}
+
 /**
  * What a PyRef needs from the bridge that made it.
  * @private
@@ -14,10 +25,8 @@ export interface RefHost {
     options: CallOptions | undefined,
   ): Promise<unknown>;
   releaseRef(workerId: string, id: string): void;
-  /** Calls a module-level callable (routed to the worker of any ref among the args). */
-  callFunction(target: string, args: readonly unknown[], options: CallOptions | undefined): Promise<unknown>;
-  /** The value a decoded ref becomes: an instance of its registered class, or the ref. */
-  wrapRef(ref: PyRef): unknown;
+  /** Streams the Python iterator a ref holds (credit-paced; see `PyRef.iterate`). */
+  iterateRef<T>(ref: PyRef, options: IterateOptions): AsyncIterable<T>;
 }
 
 const asyncDispose: typeof Symbol.asyncDispose =
@@ -49,6 +58,8 @@ export class PyRef<Type extends string = string> {
   readonly workerId: string;
   #host: RefHost;
   #released = false;
+  #sent = false;
+  #inflight = 0;
 
   /** @private refs are made by the bridge when it decodes a result. */
   constructor(host: RefHost, workerId: string, id: string, type: Type) {
@@ -83,30 +94,18 @@ export class PyRef<Type extends string = string> {
   }
 
   /**
-   * Iterates the Python iterator, generator or async generator this ref holds,
-   * pulling `batchSize` items per round trip (default 64). Breaking out of the loop
-   * releases it; so does reaching its end.
+   * Iterates the Python iterator, generator, async generator or iterable this ref
+   * holds, as items arrive (Python runs at most `highWaterMark` items ahead). Breaking
+   * out of the loop closes the Python iterator (a generator's `finally` runs); an
+   * exception in Python is thrown here; `signal` cancels. The ref is released at the end.
    *
    * ```ts
-   * for await (const line of await bridge.call<PyRef>("builtins.iter", [["a", "b"]]).then((r) => r.iterate<string>())) { ... }
+   * const gen = await bridge.call<PyRef>("itertools.count", [1]);
+   * for await (const n of gen.iterate<number>()) if (n > 3) break; // 1, 2, 3, 4
    * ```
    */
-  iterate<T = unknown>(options: CallOptions & { batchSize?: number } = {}): AsyncIterable<T> {
-    const { batchSize = 64, ...callOptions } = options;
-    const ref = this;
-    return {
-      [Symbol.asyncIterator]: async function* () {
-        try {
-          for (;;) {
-            const [items, done] = (await ref.#host.callFunction("bridge_worker.streams:take", [ref, batchSize], callOptions)) as [T[], boolean];
-            yield* items;
-            if (done) return;
-          }
-        } finally {
-          await ref.release();
-        }
-      },
-    };
+  iterate<T = unknown>(options: IterateOptions = {}): AsyncIterable<T> {
+    return this.#host.iterateRef<T>(this, options);
   }
 
   /** Whether release() was called. */
@@ -114,14 +113,40 @@ export class PyRef<Type extends string = string> {
     return this.#released;
   }
 
-  /** Lets the worker drop the object. Further use of this ref fails with `not_found`. */
+  /**
+   * Lets the worker drop the object. Further use of this ref fails with `not_found`;
+   * calls already made with it finish first (the worker is told once they have).
+   */
   release(): Promise<void> {
     if (!this.#released) {
       this.#released = true;
       finalizer.unregister(this);
-      this.#host.releaseRef(this.workerId, this.id);
+      if (this.#inflight === 0) this.#send();
     }
     return Promise.resolve();
+  }
+
+  /** @private A call using this ref started: a release waits for it. */
+  retain(): void {
+    this.#inflight++;
+  }
+
+  /** @private A call using this ref finished. */
+  unretain(): void {
+    if (--this.#inflight === 0 && this.#released) this.#send();
+  }
+
+  /** @private The worker dropped the object already (its session closed): mark it released. */
+  forget(): void {
+    this.#released = true;
+    this.#sent = true;
+    finalizer.unregister(this);
+  }
+
+  #send(): void {
+    if (this.#sent) return;
+    this.#sent = true;
+    this.#host.releaseRef(this.workerId, this.id);
   }
 
   /** `await using ref = ...` releases the object at the end of the scope. */

@@ -71,8 +71,9 @@ describe("values round-trip", () => {
     expect(await bridge.call("bridge_fixtures.identity", [Number.NaN])).toBeNaN();
   });
 
-  it("integers: numbers when exact, bigint beyond 2^53", async () => {
-    expect(await bridge.call("builtins.pow", [2, 53])).toBe(2 ** 53);
+  it("integers: numbers when safe, bigint beyond 2^53 - 1", async () => {
+    expect(await bridge.call("builtins.pow", [2, 53])).toBe(2n ** 53n);
+    expect(await bridge.call("operator.sub", [2 ** 53, 1])).toBe(2 ** 53 - 1);
     expect(await bridge.call("builtins.pow", [2, 63])).toBe(2n ** 63n);
     expect(await bridge.call("builtins.pow", [2, 64])).toBe(2n ** 64n);
     expect(await bridge.call("math.factorial", [30])).toBe(265252859812191058636308480000000n);
@@ -85,10 +86,11 @@ describe("values round-trip", () => {
     expect(await bridge.call("builtins.frozenset", [[1, 2]])).toEqual(new Set([1, 2]));
   });
 
-  it("a JavaScript function is refused with a clear error", async () => {
-    const error = await bridge.call("bridge_fixtures.identity", [() => 1]).catch((e: unknown) => e);
+  it("a symbol is refused with a clear error naming where it is", async () => {
+    const error = await bridge.call("bridge_fixtures.identity", [{ a: [Symbol("s")] }]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BridgeError);
     expect((error as BridgeError).code).toBe("invalid_argument");
+    expect((error as BridgeError).message).toContain("args[0].a[0] is a symbol");
   });
 });
 

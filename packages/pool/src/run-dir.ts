@@ -1,0 +1,74 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+
+/** A pool's private directory for its workers' sockets. @private */
+export interface RunDir {
+  readonly path: string;
+  /** Removes a dead worker's sockets at once. */
+  removeSocketsOf(workerId: string): void;
+  /** Removes the directory (the pool closed). */
+  remove(): void;
+}
+
+const OWNER_FILE = "owner";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * `<tmp>/bridge-<uid>/<run id>/`: the base is private to this user (0700); each run
+ * directory records the host's pid, so a new pool removes the directories of runs whose
+ * host died without closing its pool (a SIGKILL leaves nothing else behind: the workers
+ * exit with their host). Unix socket paths are limited to ~107 bytes: the path stays short.
+ * @private
+ */
+export function createRunDir(): RunDir {
+  const uid = typeof process.getuid === "function" ? process.getuid() : userInfo().username;
+  const base = join(tmpdir(), `bridge-${uid}`);
+  mkdirSync(base, { recursive: true, mode: 0o700 });
+  chmodSync(base, 0o700);
+  sweep(base);
+  const id = `${process.pid.toString(36)}-${randomBytes(3).toString("hex")}`;
+  const path = join(base, id);
+  mkdirSync(path, { mode: 0o700 });
+  writeFileSync(join(path, OWNER_FILE), String(process.pid));
+  return {
+    path,
+    removeSocketsOf(workerId) {
+      for (const suffix of [".sock", ".sock.grpc"]) rmSync(join(path, `${workerId}${suffix}`), { force: true });
+    },
+    remove() {
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Removes run directories whose owning host process is gone. */
+function sweep(base: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const dir = join(base, entry);
+    try {
+      if (!statSync(dir).isDirectory()) continue;
+      const owner = Number(readFileSync(join(dir, OWNER_FILE), "utf8"));
+      if (Number.isInteger(owner) && owner > 0 && (owner === process.pid ? false : !alive(owner))) {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    } catch {
+      // Not ours, or being created right now: leave it.
+    }
+  }
+}

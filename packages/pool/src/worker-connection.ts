@@ -1,0 +1,409 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  DescribeRequestSchema,
+  Encoding,
+  ErrorCode,
+  ErrorSchema,
+  HandshakeRequestSchema,
+  PROTOCOL_VERSION,
+  type DescribeResponse,
+  type Error as ErrorMessage,
+  type HandshakeResponse,
+  type Heartbeat,
+} from "@bridge/protocol";
+import { BridgeError, abortError, errorFromFrame } from "./bridge-error.js";
+import type { ChannelTransport } from "./channel-transport.js";
+import { encodeHostMessage, type HostFrame, type RawPayload, type TraceContext, type WorkerFrame } from "./wire.js";
+
+/** What to run in Python; see docs/PROTOCOL.md. */
+export interface InvokeRequest {
+  /** `call` the target, `get` it, `set` it to args[0], or `iterate` it (see {@link WorkerConnection.stream}). */
+  op: "call" | "get" | "set" | "iterate";
+  /** `pkg.mod.qualname` / `pkg.mod:qualname`, or an attribute path on `ref`. */
+  target: string;
+  /** A remote ref id the target is relative to. */
+  ref?: string | undefined;
+  /** The encoded arguments (`[args, kwargs]` for call, `[value]` for set). */
+  args?: RawPayload | undefined;
+  /** Deadline passed to the worker (the host enforces it too). */
+  timeoutMs?: number | undefined;
+  /** The session the call belongs to: objects it creates are dropped with the session. */
+  session?: string | undefined;
+  /** W3C trace context for the worker to continue. */
+  trace?: TraceContext | undefined;
+}
+
+/** What to describe; see the Describe RPC. */
+export interface DescribeRequest {
+  /** Importable module name, e.g. "json". */
+  module: string;
+  /** How deep to descend into submodules (0 = this module only). */
+  depth?: number;
+  /** Names (or dotted submodule paths) to keep; empty keeps every public name. */
+  include?: readonly string[];
+  /** Names to drop. */
+  exclude?: readonly string[];
+}
+
+/** Python called a host callback. */
+export interface CallbackRequest {
+  /** The callback's id (from the value that carried the function). */
+  callback: string;
+  /** The encoded `[args, kwargs]` (or a host iterator's request). */
+  args: RawPayload;
+  /** The id of the call this callback runs under (0 if none). */
+  callId: number;
+  /** The Python span's trace context, when OpenTelemetry runs in the worker. */
+  trace: TraceContext | undefined;
+}
+
+/** A host callback's answer: a value, or what it threw (Python raises it as HostError). */
+export type CallbackOutcome = { value: RawPayload } | { error: unknown };
+
+/** Receives a stream's items (see {@link WorkerConnection.stream}). */
+export interface StreamSink {
+  /** A chunk of items: the encoded msgpack array. */
+  chunk(items: RawPayload): void;
+  /** The end: normal, or with the error that ended it. */
+  end(error: BridgeError | undefined): void;
+}
+
+/** An open stream: grant credit, or close it. */
+export interface StreamHandle {
+  /** Lets the worker send `items` more items. */
+  credit(items: number): void;
+  /** Closes the stream (the Python iterator is closed; its `finally` runs). */
+  cancel(): void;
+}
+
+type Pending =
+  | { kind: "call"; resolve: (payload: RawPayload) => void; reject: (error: BridgeError) => void }
+  | { kind: "stream"; sink: StreamSink }
+  | { kind: "control"; resolve: (frame: WorkerFrame) => void; reject: (error: BridgeError) => void };
+
+/** Handlers a connection calls for frames that answer no call of the host's. */
+export interface ConnectionEvents {
+  /** Python called a host callback on worker `workerId`; resolve with its outcome. */
+  callback?: ((request: CallbackRequest, workerId: string) => Promise<CallbackOutcome>) | undefined;
+  /** Python dropped these host values. */
+  releaseCallbacks?: ((ids: string[]) => void) | undefined;
+  /** A heartbeat arrived. */
+  heartbeat?: ((heartbeat: Heartbeat) => void) | undefined;
+}
+
+const MAX_FRAMES_PER_MESSAGE = 1024;
+
+/**
+ * The host side of one worker's channel (the local lane or a gRPC Channel stream):
+ * the handshake, calls and streams in flight, host callbacks, batching.
+ * @private
+ */
+export class WorkerConnection {
+  private readonly pending = new Map<number, Pending>();
+  private queued: HostFrame[] = [];
+  private flushScheduled = false;
+  private nextId = 1;
+  private failure: BridgeError | undefined;
+  /** `performance.now()` when anything last arrived from the worker. */
+  lastSeen = performance.now();
+  /** The latest heartbeat. */
+  heartbeat: Heartbeat | undefined;
+  /** Called once when the channel ends or fails while not closing. */
+  onBroken: (error: unknown) => void = () => undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly transport: ChannelTransport,
+    private readonly events: ConnectionEvents,
+  ) {
+    transport.start(
+      (frames) => this.dispatch(frames),
+      (error) => this.broken(error),
+    );
+  }
+
+  /** Agrees on the protocol, proves the token and tells the worker what the host decodes. */
+  async handshake(options: { token: string; capabilities: readonly string[]; maxBufferBytes: number; timeoutMs: number }): Promise<HandshakeResponse> {
+    const frame = await this.control(
+      (id) => ({
+        kind: "handshake",
+        id,
+        request: create(HandshakeRequestSchema, {
+          protocolVersion: PROTOCOL_VERSION,
+          hostVersion: "0.1.0",
+          token: options.token,
+          capabilities: [...options.capabilities],
+          maxBufferBytes: BigInt(options.maxBufferBytes),
+        }),
+      }),
+      AbortSignal.timeout(options.timeoutMs),
+    );
+    if (frame.kind !== "handshake") throw new BridgeError("internal", `worker ${this.id} answered its handshake with a ${frame.kind} frame`);
+    const response = frame.response;
+    if (response.protocolVersion !== PROTOCOL_VERSION) {
+      throw new BridgeError(
+        "unavailable",
+        `worker ${this.id} speaks protocol ${response.protocolVersion}, this host speaks ${PROTOCOL_VERSION}; install matching versions of bridge_worker and @bridge/pool`,
+      );
+    }
+    if (!response.encodings.includes(Encoding.MSGPACK)) throw new BridgeError("unavailable", `worker ${this.id} does not accept msgpack payloads`);
+    return response;
+  }
+
+  /** Number of calls and streams waiting for an answer. */
+  get inflight(): number {
+    return this.pending.size;
+  }
+
+  /** Runs one request; resolves with the encoded result. */
+  invoke(request: InvokeRequest, signal: AbortSignal | undefined): Promise<RawPayload> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const id = this.allocateId();
+    return new Promise<RawPayload>((resolve, reject) => {
+      let onAbort: (() => void) | undefined;
+      if (signal) {
+        onAbort = () => {
+          if (this.pending.delete(id)) {
+            this.enqueue({ kind: "cancel", id });
+            reject(abortError(signal));
+          }
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
+      this.pending.set(id, {
+        kind: "call",
+        resolve: onAbort
+          ? (payload) => {
+              signal!.removeEventListener("abort", onAbort!);
+              resolve(payload);
+            }
+          : resolve,
+        reject: onAbort
+          ? (error) => {
+              signal!.removeEventListener("abort", onAbort!);
+              reject(error);
+            }
+          : reject,
+      });
+      this.enqueue({ kind: "invoke", id, ...request });
+    });
+  }
+
+  /**
+   * Iterates a Python object (`op: "iterate"`): items arrive at `sink` in chunks, never
+   * more than the credit granted (`credit` now, more with {@link StreamHandle.credit}).
+   */
+  stream(request: Omit<InvokeRequest, "op">, credit: number, sink: StreamSink): StreamHandle {
+    if (this.failure) {
+      const failure = this.failure;
+      queueMicrotask(() => sink.end(failure));
+      return { credit: () => undefined, cancel: () => undefined };
+    }
+    const id = this.allocateId();
+    this.pending.set(id, { kind: "stream", sink });
+    this.enqueue({ kind: "invoke", id, op: "iterate", credit, ...request });
+    return {
+      credit: (items) => {
+        if (this.pending.has(id) && items > 0) this.enqueue({ kind: "credit", id, items });
+      },
+      cancel: () => {
+        if (this.pending.delete(id)) this.enqueue({ kind: "cancel", id });
+      },
+    };
+  }
+
+  /** Tells the worker the host no longer holds these refs. */
+  release(refs: readonly string[]): void {
+    if (this.failure || refs.length === 0) return;
+    this.enqueue({ kind: "release", refs });
+  }
+
+  /** Tells the worker to drop every object a session's calls created. */
+  releaseSession(session: string): void {
+    if (!this.failure) this.enqueue({ kind: "release_session", session });
+  }
+
+  /** Describes a Python module's public API (descriptor JSON). */
+  async describe(request: DescribeRequest, signal: AbortSignal | undefined): Promise<DescribeResponse> {
+    const frame = await this.control(
+      (id) => ({
+        kind: "describe",
+        id,
+        request: create(DescribeRequestSchema, {
+          module: request.module,
+          depth: request.depth ?? 0,
+          include: [...(request.include ?? [])],
+          exclude: [...(request.exclude ?? [])],
+        }),
+      }),
+      signal,
+    );
+    if (frame.kind !== "describe") throw new BridgeError("internal", `worker ${this.id} answered Describe with a ${frame.kind} frame`);
+    return frame.response;
+  }
+
+  /** Asks the worker to drain and exit. */
+  async shutdown(graceMs: number): Promise<void> {
+    await this.control((id) => ({ kind: "shutdown", id, graceMs }), AbortSignal.timeout(graceMs + 2000));
+  }
+
+  /** Rejects every call in flight, ends every stream, and closes the connection. */
+  close(reason: BridgeError): void {
+    this.fail(reason);
+    this.transport.close();
+  }
+
+  /** Whether this connection keeps the Node event loop alive. */
+  setRef(ref: boolean): void {
+    this.transport.setRef(ref);
+  }
+
+  /** Bytes queued to the worker and not yet written. */
+  get backlogBytes(): number {
+    return this.transport.pendingBytes;
+  }
+
+  private control(build: (id: number) => HostFrame, signal: AbortSignal | undefined): Promise<WorkerFrame> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.allocateId();
+    return new Promise<WorkerFrame>((resolve, reject) => {
+      const onAbort = () => {
+        if (this.pending.delete(id)) reject(abortError(signal!));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.pending.set(id, {
+        kind: "control",
+        resolve: (frame) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(frame);
+        },
+        reject: (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      });
+      this.enqueue(build(id));
+    });
+  }
+
+  private allocateId(): number {
+    let id = this.nextId;
+    // ids wrap at 2^32; 0 is reserved for frames that expect no reply.
+    while (id === 0 || this.pending.has(id)) id = (id + 1) >>> 0;
+    this.nextId = (id + 1) >>> 0;
+    return id;
+  }
+
+  private enqueue(frame: HostFrame): void {
+    this.queued.push(frame);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // setImmediate (not a microtask) lets every call issued in this turn of the
+      // event loop, including continuations of results just delivered, share a record.
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const frames = this.queued;
+    this.queued = [];
+    if (this.failure) return;
+    for (let i = 0; i < frames.length; i += MAX_FRAMES_PER_MESSAGE) {
+      const batch = i === 0 && frames.length <= MAX_FRAMES_PER_MESSAGE ? frames : frames.slice(i, i + MAX_FRAMES_PER_MESSAGE);
+      const { envelope, trailer } = encodeHostMessage(batch, this.transport.inline);
+      this.transport.send(envelope, trailer);
+    }
+  };
+
+  private dispatch(frames: WorkerFrame[]): void {
+    this.lastSeen = performance.now();
+    for (const frame of frames) {
+      switch (frame.kind) {
+        case "heartbeat":
+          this.heartbeat = frame.heartbeat;
+          this.events.heartbeat?.(frame.heartbeat);
+          continue;
+        case "callback_request":
+          this.callback(frame);
+          continue;
+        case "release_callbacks":
+          this.events.releaseCallbacks?.(frame.ids);
+          continue;
+        case "stream_chunk": {
+          const entry = this.pending.get(frame.id);
+          if (entry?.kind === "stream") entry.sink.chunk(frame.items);
+          continue;
+        }
+        default:
+          break;
+      }
+      const entry = this.pending.get(frame.id);
+      if (!entry) continue; // cancelled or timed out already
+      this.pending.delete(frame.id);
+      if (entry.kind === "control") {
+        if (frame.kind === "error") entry.reject(errorFromFrame(frame.error, { worker: this.id }));
+        else entry.resolve(frame);
+      } else if (entry.kind === "stream") {
+        if (frame.kind === "stream_end") entry.sink.end(frame.error ? errorFromFrame(frame.error, { worker: this.id }) : undefined);
+        else if (frame.kind === "error") entry.sink.end(errorFromFrame(frame.error, { worker: this.id }));
+        else entry.sink.end(new BridgeError("internal", `worker ${this.id} sent a ${frame.kind} frame for stream ${frame.id}`));
+      } else if (frame.kind === "result") {
+        entry.resolve(frame.value);
+      } else if (frame.kind === "error") {
+        entry.reject(errorFromFrame(frame.error, { worker: this.id }));
+      } else {
+        entry.reject(new BridgeError("internal", `worker ${this.id} sent a ${frame.kind} frame for call ${frame.id}`));
+      }
+    }
+  }
+
+  private callback(frame: Extract<WorkerFrame, { kind: "callback_request" }>): void {
+    const handler = this.events.callback;
+    const answer = (outcome: CallbackOutcome) => {
+      if (this.failure) return;
+      if ("value" in outcome) this.enqueue({ kind: "callback_value", id: frame.id, value: outcome.value });
+      else this.enqueue({ kind: "callback_error", id: frame.id, error: hostErrorFrame(outcome.error) });
+    };
+    if (!handler) {
+      answer({ error: new BridgeError("unavailable", `this host takes no callbacks (callback ${frame.callback})`) });
+      return;
+    }
+    handler({ callback: frame.callback, args: frame.args, callId: frame.callId, trace: frame.trace }, this.id).then(answer, (error: unknown) =>
+      answer({ error }),
+    );
+  }
+
+  private broken(error: unknown): void {
+    if (this.failure) return;
+    this.onBroken(error);
+  }
+
+  private fail(reason: BridgeError): void {
+    if (!this.failure) this.failure = reason;
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of entries) {
+      if (entry.kind === "stream") entry.sink.end(reason);
+      else entry.reject(reason);
+    }
+  }
+}
+
+/**
+ * The Error frame for what a host callback threw: ERROR_CODE_HOST_EXCEPTION with the JS
+ * error's name, message and stack (Python raises `bridge_worker.host.HostError`), or a
+ * Bridge code for the host's own failures (a released callback: UNAVAILABLE).
+ * @private
+ */
+export function hostErrorFrame(error: unknown): ErrorMessage {
+  if (error instanceof BridgeError && error.name === "BridgeError") {
+    const code = error.code === "unavailable" ? ErrorCode.UNAVAILABLE : error.code === "invalid_argument" ? ErrorCode.INVALID_ARGUMENT : ErrorCode.INTERNAL;
+    return create(ErrorSchema, { code, message: error.message, hostErrorName: "BridgeError", hostStack: error.stack ?? "" });
+  }
+  if (error instanceof Error) {
+    return create(ErrorSchema, { code: ErrorCode.HOST_EXCEPTION, message: error.message, hostErrorName: error.name, hostStack: error.stack ?? "" });
+  }
+  return create(ErrorSchema, { code: ErrorCode.HOST_EXCEPTION, message: String(error), hostErrorName: typeof error });
+}
