@@ -13,6 +13,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from harness import SUPPORT
 
@@ -389,7 +390,6 @@ def test_typeddict_and_namedtuple_shapes(fx: dict[str, dict[str, Any]]) -> None:
 
 
 def test_pydantic_model_shape() -> None:
-    pytest.importorskip("pydantic")
     doc = describe("bridge_typed_fixture.models", 0, [], [])
     user = members(doc.descriptor)["User"]
     assert user["bases"] == ["pydantic.main.BaseModel"]
@@ -720,7 +720,6 @@ def test_report(fixture_doc: dict[str, Any]) -> None:
 
 
 def test_documents_match_the_json_schema(fixture_doc: dict[str, Any]) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(SCHEMA.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
