@@ -1,5 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -99,8 +99,15 @@ describe("generated code", () => {
 
   it("is deterministic and matches the golden files for the fixture package", async () => {
     const again = await describeAndGenerate("fixture", "bridge_typed_fixture", 1);
+    // Checked before any snapshot is compared: outside CI, toMatchFileSnapshot writes a
+    // missing golden file instead of failing, and a stale extra file would go unseen.
+    const golden = join(here, "golden/fixture");
+    const onDisk = readdirSync(golden, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(golden, join(entry.parentPath, entry.name)));
+    expect(onDisk.sort()).toEqual([...again.files.keys()].sort());
     for (const [file, source] of again.files) {
-      await expect(source).toMatchFileSnapshot(join(here, "golden/fixture", file));
+      await expect(source).toMatchFileSnapshot(join(golden, file));
     }
   });
 
