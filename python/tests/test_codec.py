@@ -44,6 +44,8 @@ def raw(data: bytes) -> object:
         (bytearray(b"ba"), b"ba"),
         ([1, [2]], [1, [2]]),
         ({"k": [1]}, {"k": [1]}),
+        ({"a": 1, "b": None}, {"a": 1, "b": None}),
+        ([{"n": None}], [{"n": None}]),
         ((1, 2), Ext(3, msgpack.packb([1, 2]))),
         (frozenset({1}), Ext(4, msgpack.packb([1]))),
         ({1: 2}, Ext(6, msgpack.packb([1, 2]))),
