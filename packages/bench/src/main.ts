@@ -34,7 +34,7 @@ for (const transport of ["auto", "grpc"] as const) {
   rows.push(
     await measure(
       transport === "auto" ? "transport: local lane (pool.invoke)" : "transport: connect-node gRPC Channel (pool.invoke)",
-      async (a, b) => unpack((await pool.invoke({ op: "call", target: "operator.add", args: pack([[a, b], {}]) })).data),
+      async (a, b) => unpack((await pool.invoke({ op: "call", target: "operator.add", args: pack([[a, b], {}]) })).data) as unknown,
       scale,
     ),
   );

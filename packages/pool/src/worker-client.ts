@@ -220,6 +220,7 @@ export class WorkerClient {
   /** Whether this connection keeps the Node event loop alive. */
   setRef(ref: boolean): void {
     this.referenced = ref;
+    // eslint-disable-next-line @typescript-eslint/no-unused-expressions -- this file is being rewritten (P5)
     for (const socket of this.sockets) (ref ? socket.ref() : socket.unref());
     this.lane?.setRef(ref);
   }

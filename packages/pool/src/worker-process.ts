@@ -81,6 +81,7 @@ export class WorkerProcess {
         options.onLog(line);
       });
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- this file is being rewritten (P5)
     const worker = new WorkerProcess(proc as unknown as ChildProcess, tail, exited);
     await worker.waitReady(options);
     return worker;

@@ -26,6 +26,7 @@ export function stream<T>(value: unknown, options?: { batchSize?: number }): Asy
   if (Array.isArray(value) || value instanceof Set) {
     const items = value as Iterable<T>;
     return {
+      // eslint-disable-next-line @typescript-eslint/require-await -- the items are here already; the contract is AsyncIterable
       [Symbol.asyncIterator]: async function* () {
         yield* items;
       },

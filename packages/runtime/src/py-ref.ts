@@ -93,20 +93,19 @@ export class PyRef<Type extends string = string> {
    */
   iterate<T = unknown>(options: CallOptions & { batchSize?: number } = {}): AsyncIterable<T> {
     const { batchSize = 64, ...callOptions } = options;
-    const ref = this;
-    return {
-      [Symbol.asyncIterator]: async function* () {
-        try {
-          for (;;) {
-            const [items, done] = (await ref.#host.callFunction("bridge_worker.streams:take", [ref, batchSize], callOptions)) as [T[], boolean];
-            yield* items;
-            if (done) return;
-          }
-        } finally {
-          await ref.release();
-        }
-      },
-    };
+    return { [Symbol.asyncIterator]: () => this.#pull<T>(batchSize, callOptions) };
+  }
+
+  async *#pull<T>(batchSize: number, options: CallOptions): AsyncGenerator<T> {
+    try {
+      for (;;) {
+        const [items, done] = (await this.#host.callFunction("bridge_worker.streams:take", [this, batchSize], options)) as [T[], boolean];
+        yield* items;
+        if (done) return;
+      }
+    } finally {
+      await this.release();
+    }
   }
 
   /** Whether release() was called. */
@@ -141,12 +140,8 @@ export class PyRef<Type extends string = string> {
     }
   }
 
-  #invoke(op: "call" | "get" | "set", name: string, payload: unknown, options: CallOptions | undefined): Promise<unknown> {
-    try {
-      this.assertLive();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async #invoke(op: "call" | "get" | "set", name: string, payload: unknown, options: CallOptions | undefined): Promise<unknown> {
+    this.assertLive(); // a released ref rejects, it does not throw synchronously
     return this.#host.invokeOnRef(this, op, name, payload, options);
   }
 }

@@ -250,7 +250,7 @@ describe("ensureEnvironment", () => {
     const results = await all;
     expect(new Set(results.map((r) => r.python)).size).toBe(1);
     expect(results.filter((r) => r.changed)).toHaveLength(1);
-    expect(await runPython(results[0]!.python, "import six, packaging, bridge_worker; print('ok')")).toBe("ok");
+    expect(await runPython(results[0].python, "import six, packaging, bridge_worker; print('ok')")).toBe("ok");
     expect(existsSync(`${envDir}.lock`)).toBe(false);
     expect((await ensureEnvironment(target, options)).changed).toBe(false);
   });
