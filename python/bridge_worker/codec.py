@@ -313,7 +313,7 @@ class _Decoder:
             return self.codec.registry.get(ref[0])
         if code == EXT_TUPLE:
             return tuple(self.array(code, data))
-        if code == EXT_SET or code == EXT_FROZENSET:
+        if code in (EXT_SET, EXT_FROZENSET):
             items = list(map(hashable, self.array(code, data)))
             out = set(items) if code == EXT_SET else frozenset(items)
             if len(out) != len(items):

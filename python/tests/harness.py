@@ -16,9 +16,9 @@ import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import msgpack
@@ -493,6 +493,77 @@ class ChannelClient:
         frame = await self.frame(target, *args, **kw)
         assert frame.WhichOneof("kind") == "error", frame.result
         return frame.error
+
+
+# -- ordering without a clock ---------------------------------------------------------------
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Wait until ``condition()`` holds; fail if it does not within ``timeout`` seconds.
+
+    The timeout bounds a failure, it asserts nothing about speed.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, f"still not true after {timeout} s: {condition}"
+        await asyncio.sleep(0.005)
+
+
+T = TypeVar("T")
+
+
+async def poll(
+    fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 10
+) -> T:
+    """Fetch (e.g. ask the worker) until ``done(value)``; return that value, or fail."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not done(value := await fetch()):
+        assert loop.time() < deadline, f"last value after {timeout} s: {value!r}"
+        await asyncio.sleep(0.005)
+    return value
+
+
+class Gate:
+    """A call's end, controlled by the test: ``bridge_testlib.wait_for_file`` on a path.
+
+    The call blocks in user code until :meth:`open` creates the file, so whatever the
+    test sees before that happened while the call was still running.
+    """
+
+    def __init__(self, directory: Path, name: str = "gate") -> None:
+        self.path = str(directory / name)
+
+    def frame(
+        self, client: ChannelClient, timeout_ms: int = 0, stubborn: bool = False
+    ) -> pb.HostFrame:
+        """The Invoke of the blocking call (``stubborn``: it ignores interrupts)."""
+        return client.invoke_frame(
+            "bridge_testlib.wait_for_file",
+            [self.path],
+            {"stubborn": True} if stubborn else {},
+            timeout_ms=timeout_ms,
+        )
+
+    async def started(self) -> None:
+        """Wait until the call runs in user code."""
+        await until(lambda: os.path.exists(f"{self.path}.started"))
+
+    async def returned(self) -> None:
+        """Wait until the user code returned (its result is being handled)."""
+        await until(lambda: os.path.exists(f"{self.path}.returned"))
+
+    async def interrupted(self) -> None:
+        """Wait until the worker stopped the call (CallInterrupted raised in its thread)."""
+        await until(lambda: os.path.exists(f"{self.path}.interrupted"))
+
+    @property
+    def has_returned(self) -> bool:
+        return os.path.exists(f"{self.path}.returned")
+
+    def open(self) -> None:
+        Path(self.path).touch()
 
 
 _loop: asyncio.AbstractEventLoop | None = None

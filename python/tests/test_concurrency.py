@@ -3,42 +3,50 @@
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
-from harness import ChannelClient, WorkerProcess, run, unpack
+from harness import ChannelClient, Gate, WorkerProcess, poll, run, unpack
 
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 
 
-def test_slow_call_does_not_block_fast_call(worker: WorkerProcess) -> None:
+def test_slow_call_does_not_block_fast_call(worker: WorkerProcess, tmp_path: Path) -> None:
     async def scenario() -> None:
+        gate = Gate(tmp_path)
         async with ChannelClient(worker) as client:
-            start = time.monotonic()
-            (slow,) = await client.send(client.invoke_frame("time.sleep", [1]))
+            (slow,) = await client.send(gate.frame(client))
+            await gate.started()
             (fast,) = await client.send(client.invoke_frame("operator.add", [1, 2]))
-            frame = await asyncio.wait_for(fast, 5)
+            frame = await asyncio.wait_for(fast, 10)
             assert unpack(frame.result.value.data) == 3
-            assert time.monotonic() - start < 0.5
+            # The slow call cannot end before its gate opens: the fast one passed it.
             assert not slow.done()
-            assert (await asyncio.wait_for(slow, 5)).WhichOneof("kind") == "result"
+            assert not gate.has_returned
+            gate.open()
+            assert unpack((await asyncio.wait_for(slow, 10)).result.value.data) is True
 
     run(scenario())
 
 
-def test_cancel_sleeping_thread_call(worker: WorkerProcess) -> None:
+def test_cancel_blocked_thread_call(worker: WorkerProcess, tmp_path: Path) -> None:
     async def scenario() -> None:
+        gate = Gate(tmp_path)
         async with ChannelClient(worker) as client:
-            frame = client.invoke_frame("time.sleep", [0.6])
+            frame = gate.frame(client)
             (answer,) = await client.send(frame)
-            await asyncio.sleep(0.05)
-            start = time.monotonic()
+            await gate.started()
             await client.send(pb.HostFrame(id=frame.id, cancel=pb.Cancel()))
-            reply = await asyncio.wait_for(answer, 5)
-            assert time.monotonic() - start < 0.3
+            reply = await asyncio.wait_for(answer, 10)
+            # The call is still blocked in user code: the answer is the cancel's.
+            assert not gate.has_returned
             assert reply.WhichOneof("kind") == "error"
             assert reply.error.code == pb.ERROR_CODE_CANCELED
-            # The thread's late result is dropped, not sent as a second answer.
-            await asyncio.sleep(0.8)
+            # The worker stops the call's thread (CallInterrupted at its next bytecode),
+            # and nothing more is sent for it.
+            await gate.interrupted()
+            assert not gate.has_returned
+            assert await client.call_value("operator.add", 1, 1) == 2
             assert client.unexpected == []
             # Cancelling an answered (or unknown) call is a no-op.
             await client.send(pb.HostFrame(id=frame.id, cancel=pb.Cancel()))
@@ -48,20 +56,28 @@ def test_cancel_sleeping_thread_call(worker: WorkerProcess) -> None:
     run(scenario())
 
 
-def test_id_reused_after_cancel_gets_only_its_own_answer(worker: WorkerProcess) -> None:
+def test_id_reused_after_cancel_gets_only_its_own_answer(
+    worker: WorkerProcess, tmp_path: Path
+) -> None:
     """Ids are uint32 and may be reused once answered: a late result must not leak."""
 
     async def scenario() -> None:
+        gate = Gate(tmp_path)
         async with ChannelClient(worker) as client:
-            frame = client.invoke_frame("time.sleep", [0.3])
+            frame = gate.frame(client, stubborn=True)  # it survives the interrupt
             (first,) = await client.send(frame)
+            await gate.started()
             await client.send(pb.HostFrame(id=frame.id, cancel=pb.Cancel()))
-            assert (await asyncio.wait_for(first, 5)).error.code == pb.ERROR_CODE_CANCELED
+            assert (await asyncio.wait_for(first, 10)).error.code == pb.ERROR_CODE_CANCELED
+            await gate.interrupted()
             reuse = client.invoke_frame("operator.add", [1, 2])
             reuse.id = frame.id
             (second,) = await client.send(reuse)
-            assert unpack((await asyncio.wait_for(second, 5)).result.value.data) == 3
-            await asyncio.sleep(0.5)  # the sleep finishes; its result is dropped
+            assert unpack((await asyncio.wait_for(second, 10)).result.value.data) == 3
+            # Now the first call ends, under the reused id: its result must be dropped.
+            gate.open()
+            await gate.returned()
+            assert await client.call_value("operator.add", 2, 2) == 4
             assert client.unexpected == []
 
     run(scenario())
@@ -70,30 +86,35 @@ def test_id_reused_after_cancel_gets_only_its_own_answer(worker: WorkerProcess) 
 def test_cancel_coroutine_cancels_the_task(worker: WorkerProcess) -> None:
     async def scenario() -> None:
         async with ChannelClient(worker) as client:
-            before = await client.result("bridge_testlib.cancelled", op=pb.INVOKE_OP_GET)
-            frame = client.invoke_frame("bridge_testlib.sleep_and_count", [30])
+
+            def counter(name: str) -> Callable[[], Awaitable[int]]:
+                return lambda: client.result(f"bridge_testlib.{name}", op=pb.INVOKE_OP_GET)
+
+            started, cancelled = await counter("started")(), await counter("cancelled")()
+            frame = client.invoke_frame("bridge_testlib.sleep_and_count", [3600])
             (answer,) = await client.send(frame)
-            await asyncio.sleep(0.1)
-            start = time.monotonic()
+            await poll(counter("started"), lambda n: n == started + 1)
             await client.send(pb.HostFrame(id=frame.id, cancel=pb.Cancel()))
-            reply = await asyncio.wait_for(answer, 5)
-            assert time.monotonic() - start < 0.3
+            # An hour-long sleep answered at all: only the cancel can have ended it.
+            reply = await asyncio.wait_for(answer, 10)
             assert reply.error.code == pb.ERROR_CODE_CANCELED
-            await asyncio.sleep(0.05)
-            after = await client.result("bridge_testlib.cancelled", op=pb.INVOKE_OP_GET)
-            assert after == before + 1  # the coroutine saw CancelledError
+            # The coroutine itself saw CancelledError (it was not merely abandoned).
+            await poll(counter("cancelled"), lambda n: n == cancelled + 1)
 
     run(scenario())
 
 
-def test_deadline(worker: WorkerProcess) -> None:
+def test_deadline(worker: WorkerProcess, tmp_path: Path) -> None:
     async def scenario() -> None:
+        gate = Gate(tmp_path)
         async with ChannelClient(worker) as client:
-            start = time.monotonic()
-            error = await client.error("time.sleep", [2], timeout_ms=100)
-            assert error.code == pb.ERROR_CODE_DEADLINE_EXCEEDED
-            assert "100 ms" in error.message
-            assert time.monotonic() - start < 1
+            (answer,) = await client.send(gate.frame(client, timeout_ms=100))
+            reply = await asyncio.wait_for(answer, 10)
+            assert reply.error.code == pb.ERROR_CODE_DEADLINE_EXCEEDED
+            assert "100 ms" in reply.error.message
+            # The gate is still closed: the deadline, not the call's end, answered.
+            assert not gate.has_returned
+            gate.open()
             assert await client.result("operator.add", [1, 1], timeout_ms=5000) == 2
 
     run(scenario())

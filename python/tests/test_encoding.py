@@ -33,6 +33,13 @@ ROUND_TRIPS = [
     ([], "builtins.list", []),
     ([1, "a", [2.5, None]], "builtins.list", [1, "a", [2.5, None]]),
     ({"a": 1, "b": {"c": [1]}}, "builtins.dict", {"a": 1, "b": {"c": [1]}}),
+    # None is a value like any other: a key holding it is kept, at any depth.
+    ({"a": 1, "b": None}, "builtins.dict", {"a": 1, "b": None}),
+    ({"n": None}, "builtins.dict", {"n": None}),
+    ([None, {"x": None}, [None]], "builtins.list", [None, {"x": None}, [None]]),
+    ({"deep": {"k": [{"v": None}]}}, "builtins.dict", {"deep": {"k": [{"v": None}]}}),
+    ({1: None, "s": None}, "builtins.dict", {1: None, "s": None}),
+    ((None, {"t": None}), "builtins.tuple", (None, {"t": None})),
     ({1: "one", (1, 2): "pair"}, "builtins.dict", {1: "one", (1, 2): "pair"}),
     ((1, "a", (2,)), "builtins.tuple", (1, "a", (2,))),
     ((), "builtins.tuple", ()),
@@ -83,6 +90,23 @@ def test_nan_round_trip(worker: WorkerProcess) -> None:
     run(scenario())
 
 
+def test_none_values_in_kwargs_and_results(worker: WorkerProcess) -> None:
+    """Keys whose value is None survive decoding (kwargs, args) and encoding (results)."""
+
+    async def scenario() -> None:
+        async with ChannelClient(worker) as client:
+            # What the worker decoded, as text: nothing is encoded on the way back.
+            received = await client.call_value("bridge_testlib.kwargs_repr", a=1, b=None)
+            assert received == "{'a': 1, 'b': None}"
+            assert await client.call_value("builtins.repr", {"a": None}) == "{'a': None}"
+            # What the worker encodes, from values built in Python.
+            assert await client.call_value("builtins.dict", a=1, b=None) == {"a": 1, "b": None}
+            built = await client.call_value("builtins.dict.fromkeys", ["x", "y"])
+            assert built == {"x": None, "y": None}
+
+    run(scenario())
+
+
 def _raw_result(worker: WorkerProcess, target: str, *args: object, **kwargs: object) -> object:
     async def scenario() -> object:
         async with ChannelClient(worker) as client:
@@ -109,6 +133,7 @@ def test_wire_forms(worker: WorkerProcess) -> None:
     assert _raw_result(worker, "builtins.dict", [[1, "a"]]) == ext(6, msgpack.packb([1, "a"]))
     assert _raw_result(worker, "builtins.bytearray", b"xy") == b"xy"  # bin
     assert _raw_result(worker, "builtins.dict", k=1) == {"k": 1}  # map
+    assert _raw_result(worker, "builtins.dict", k=None) == {"k": None}  # a nil value, kept
     # A non-str key anywhere makes that dict ext 6, however deep.
     nested = _raw_result(worker, "bridge_testlib.identity", [{"a": {"b": {2: None}}}])
     assert nested == [{"a": {"b": ext(6, msgpack.packb([2, None]))}}]

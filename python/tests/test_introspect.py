@@ -13,6 +13,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from harness import SUPPORT
 
@@ -125,7 +126,7 @@ def test_every_parameter_kind(fx: dict[str, dict[str, Any]]) -> None:
     assert p["args"]["default"] is None
     assert p["kwargs"]["annotation"] == STR
     assert p["e"]["annotation"] == union(generic("builtins.list", INT), NONE)
-    assert kinds["returns"] == generic("builtins.dict", STR, INT)
+    assert kinds["returns"] == generic("builtins.dict", STR, ANY)
     assert kinds["typed"] is True
     assert kinds["source"] == "griffe"
     assert kinds["qualname"] == "bridge_typed_fixture.kinds"
@@ -389,7 +390,6 @@ def test_typeddict_and_namedtuple_shapes(fx: dict[str, dict[str, Any]]) -> None:
 
 
 def test_pydantic_model_shape() -> None:
-    pytest.importorskip("pydantic")
     doc = describe("bridge_typed_fixture.models", 0, [], [])
     user = members(doc.descriptor)["User"]
     assert user["bases"] == ["pydantic.main.BaseModel"]
@@ -720,7 +720,6 @@ def test_report(fixture_doc: dict[str, Any]) -> None:
 
 
 def test_documents_match_the_json_schema(fixture_doc: dict[str, Any]) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(SCHEMA.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)

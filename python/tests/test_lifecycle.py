@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from harness import ChannelClient, WorkerProcess, run, unpack
+from harness import ChannelClient, Gate, WorkerProcess, run, unpack
 
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 from bridge_worker._gen.bridge.v1 import worker_pb2_grpc as pb_grpc
@@ -36,49 +36,56 @@ def test_user_prints_go_to_stderr(own_worker: WorkerProcess) -> None:
     assert "raw fd 1" in stderr
 
 
-def test_stdin_eof_exits_at_once(own_worker: WorkerProcess) -> None:
+def test_stdin_eof_exits_at_once(own_worker: WorkerProcess, tmp_path: Path) -> None:
+    gate = Gate(tmp_path)  # never opened
+
     async def scenario() -> None:
         async with ChannelClient(own_worker) as client:
-            # Busy in user code: EOF must not wait for it.
-            await client.send(client.invoke_frame("time.sleep", [30]))
-            await asyncio.sleep(0.1)
+            # Busy in user code that never returns by itself: EOF must not wait for it.
+            await client.send(gate.frame(client))
+            await gate.started()
 
     run(scenario())
-    start = time.monotonic()
     assert own_worker.proc.stdin is not None
     own_worker.proc.stdin.close()
-    own_worker.proc.wait(timeout=5)
-    assert time.monotonic() - start < 2
+    own_worker.proc.wait(timeout=20)
+    assert not gate.has_returned  # it exited with the call still blocked
 
 
-def test_shutdown_drains_and_exits_zero(own_worker: WorkerProcess) -> None:
+def test_shutdown_drains_and_exits_zero(own_worker: WorkerProcess, tmp_path: Path) -> None:
+    gate = Gate(tmp_path)
+
     async def scenario() -> None:
         async with ChannelClient(own_worker) as client:
-            (inflight,) = await client.send(client.invoke_frame("time.sleep", [0.3]))
-            await asyncio.sleep(0.05)
-            await client.shutdown(5000)
-            # New calls are refused while draining...
+            (inflight,) = await client.send(gate.frame(client))
+            await gate.started()
+            await client.shutdown(60_000)
+            # New calls are refused while draining (the blocked call keeps it draining)...
             refused = await client.error("operator.add", [1, 2])
             assert refused.code == pb.ERROR_CODE_UNAVAILABLE
-            # ...and the in-flight one still gets its result.
-            reply = await asyncio.wait_for(inflight, 5)
+            assert not inflight.done()
+            # ...and the in-flight one still gets its result once it ends.
+            gate.open()
+            reply = await asyncio.wait_for(inflight, 10)
             assert reply.WhichOneof("kind") == "result"
-            assert unpack(reply.result.value.data) is None
+            assert unpack(reply.result.value.data) is True
 
     run(scenario())
     assert own_worker.proc.wait(timeout=10) == 0
 
 
-def test_shutdown_grace_expires(own_worker: WorkerProcess) -> None:
+def test_shutdown_grace_expires(own_worker: WorkerProcess, tmp_path: Path) -> None:
+    gate = Gate(tmp_path)  # never opened
+
     async def scenario() -> None:
         async with ChannelClient(own_worker) as client:
-            (stuck,) = await client.send(client.invoke_frame("time.sleep", [30]))
-            await asyncio.sleep(0.05)
-            start = time.monotonic()
+            (stuck,) = await client.send(gate.frame(client))
+            await gate.started()
             await client.shutdown(200)
-            reply = await asyncio.wait_for(stuck, 5)
-            assert reply.error.code == pb.ERROR_CODE_UNAVAILABLE  # answered, never left pending
-            assert time.monotonic() - start < 2
+            reply = await asyncio.wait_for(stuck, 10)
+            # Answered, never left pending, while the call is still blocked: the grace ended it.
+            assert reply.error.code == pb.ERROR_CODE_UNAVAILABLE
+            assert not gate.has_returned
 
     run(scenario())
     assert own_worker.proc.wait(timeout=10) == 0

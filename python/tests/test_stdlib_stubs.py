@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import griffe
+import jsonschema
 import pytest
 from harness import SUPPORT
 
@@ -324,7 +325,6 @@ def test_numeric_protocols_and_anystr_normalize_alike() -> None:
 
 @pytest.mark.parametrize("module", ["json", "statistics", "difflib", "collections"])
 def test_stub_documents_match_the_json_schema(module: str) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((Path(__file__).parents[2] / "docs" / "descriptor.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
     doc = describe(module, 1 if module == "json" else 0, [], []).descriptor

@@ -27,7 +27,7 @@ try {
   console.log(`Predict         ${question} -> ${String(await prediction.get("answer"))}`);
 
   await using cot = await dspy.ChainOfThought.create("question -> answer");
-  const thought = (await cot.callWith({ question: "Which city is the Eiffel Tower in?" })()) as Prediction;
+  const thought = await cot.callWith({ question: "Which city is the Eiffel Tower in?" })();
   console.log(`ChainOfThought  reasoning: ${String(await thought.get("reasoning"))}`);
   console.log(`                answer:    ${String(await thought.get("answer"))}`);
   console.log(`                fields:    ${JSON.stringify(await thought.keys())}`);

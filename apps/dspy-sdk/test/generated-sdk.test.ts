@@ -20,7 +20,7 @@ it("the generated DSPy SDK creates typed objects and runs them", async () => {
 
   await using cot = await dspy.ChainOfThought.create("question -> answer");
   expect(cot).toBeInstanceOf(ChainOfThought);
-  const thought = (await cot.callWith({ question: "Capital of France?" })()) as Prediction;
+  const thought = await cot.callWith({ question: "Capital of France?" })();
   expect(await thought.keys()).toEqual(["reasoning", "answer"]);
 
   await using example = await dspy.Example.create({ question: "2+2?", answer: "4" });

@@ -18,7 +18,7 @@ console.log("math.factorial(25)      =", await bridge.call("math.factorial", [25
 // Objects stay in Python and come back as remote refs.
 {
   await using counter = await bridge.call<PyRef>("collections.Counter", ["abracadabra"]);
-  console.log(`${counter}.most_common(2) =`, await counter.call("most_common", [2]));
+  console.log(`${counter.toString()}.most_common(2) =`, await counter.call("most_common", [2]));
 }
 
 // Python exceptions arrive as PythonError, with the Python type and traceback.

@@ -1,7 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { cpus } from "node:os";
-import { createPool } from "@bridge/pool";
+import { loadManifest } from "@bridge/manifest";
+import { WORKER_REQUIREMENTS, bundledWorkerPath, createPool } from "@bridge/pool";
 import { createBridge } from "@bridge/runtime";
+import { ensureEnvironment, specFromManifest } from "@bridge/uv";
 import { pack, unpack } from "msgpackr";
 import { startGrpcJsChannel } from "./grpcjs-channel.js";
 import { measure, table, type Measurement } from "./measure.js";
@@ -32,7 +34,7 @@ for (const transport of ["auto", "grpc"] as const) {
   rows.push(
     await measure(
       transport === "auto" ? "transport: local lane (pool.invoke)" : "transport: connect-node gRPC Channel (pool.invoke)",
-      async (a, b) => unpack((await pool.invoke({ op: "call", target: "operator.add", args: pack([[a, b], {}]) })).data),
+      async (a, b) => unpack((await pool.invoke({ op: "call", target: "operator.add", args: pack([[a, b], {}]) })).data) as unknown,
       scale,
     ),
   );
@@ -45,4 +47,16 @@ grpcJs.close();
 
 console.log(`\nBridge bench: operator.add round trips; node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? ""}\n`);
 console.log(table(rows));
+
+// A no-op ensureEnvironment (nothing changed: no uv process), on the DSPy example's
+// environment that scripts/setup.sh builds. Tests check that no uv runs, not how fast.
+const loaded = await loadManifest(fileURLToPath(new URL("../../../apps/dspy-sdk/dspy.bridge.yaml", import.meta.url)));
+const worker = { source: bundledWorkerPath(), requirements: [...WORKER_REQUIREMENTS] };
+const noop: number[] = [];
+for (let i = 0; i < 101; i++) {
+  noop.push((await ensureEnvironment(specFromManifest(loaded), { projectDir: loaded.dir, worker, frozen: true })).durationMs);
+}
+noop.sort((x, y) => x - y);
+console.log(`
+no-op ensureEnvironment (apps/dspy-sdk): median ${noop[50]!.toFixed(2)} ms, p99 ${noop[99]!.toFixed(2)} ms over 101 calls`);
 process.exit(0);

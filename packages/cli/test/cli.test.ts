@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createBridge, type PyRef } from "@bridge/runtime";
 import { bridge } from "./run-cli.js";
@@ -80,7 +80,8 @@ describe("bridge env / doctor / clean", () => {
   it("clean removes the environments and keeps the lockfile", async () => {
     const result = await bridge(dir, "clean", "--json");
     expect(result.code).toBe(0);
-    expect((result.json() as { removed: string[] }).removed.length).toBe(1);
+    // The one environment env sync built: <envDir>/.venv/bin/python.
+    expect((result.json() as { removed: string[] }).removed).toEqual([dirname(dirname(dirname(python)))]);
     expect(existsSync(join(dir, "demo.bridge.lock"))).toBe(true);
     const info = await bridge(dir, "env", "info", "--json");
     expect((info.json() as { environment: { exists: boolean } }).environment.exists).toBe(false);

@@ -1,8 +1,26 @@
+import { ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bridge } from "./run-cli.js";
+
+// Every process this test process starts (spawn, execFile, execa... all go through
+// ChildProcess.prototype.spawn, an undocumented internal), so a test can tell whether a
+// command started any.
+const started: string[] = [];
+type InternalSpawn = (this: ChildProcess, options: { file: string; args?: string[] }) => unknown;
+const proto = ChildProcess.prototype as unknown as { spawn: InternalSpawn };
+const originalSpawn = proto.spawn;
+beforeAll(() => {
+  proto.spawn = function (options) {
+    started.push([options.file, ...(options.args ?? []).slice(1)].join(" "));
+    return originalSpawn.call(this, options);
+  };
+});
+afterAll(() => {
+  proto.spawn = originalSpawn;
+});
 
 const MANIFEST = `version: 1
 python:
@@ -24,7 +42,10 @@ describe("bridge generate / discover / diff", () => {
   });
 
   it("describes with Python once, writes typed modules and the API snapshot", async () => {
+    const before = started.length;
     const first = await bridge(dir, "generate", "--json", "--report");
+    // uv built the environment, then a worker described the library.
+    expect(started.slice(before).some((command) => /\/\.venv\/bin\/python[\d.]* -m bridge_worker/.test(command))).toBe(true);
     expect(first.code, first.out + first.err).toBe(0);
     const result = first.json() as { fromCache: boolean; written: string[]; reports: Array<{ callables: number }> };
     expect(result.fromCache).toBe(false);
@@ -39,10 +60,12 @@ describe("bridge generate / discover / diff", () => {
   });
 
   it("a warm run starts no Python and rewrites nothing", async () => {
+    const before = started.length;
     const warm = await bridge(dir, "generate", "--json");
     const result = warm.json() as { fromCache: boolean; written: string[] };
     expect(result.fromCache).toBe(true);
     expect(result.written).toEqual([]);
+    expect(started.slice(before)).toEqual([]); // no process at all: no Python, no uv
   });
 
   it("--check passes when fresh and fails, naming the file, when the code was edited or inputs changed", async () => {

@@ -117,7 +117,10 @@ export function parameterList(sig: Signature, withCallOptions = true): string {
 
 /** The expression for the positional arguments array. */
 export function positionalExpression(sig: Signature): string {
+  if (sig.trimPositional) {
+    // Omitted optional positionals are trimmed (Python applies their defaults), unless *args follow.
+    return sig.rest ? `positional([${sig.positional.join(", ")}], ${sig.rest.name})` : `positional([${sig.positional.join(", ")}])`;
+  }
   const items = sig.rest ? [...sig.positional, `...${sig.rest.name}`] : sig.positional;
-  const array = `[${items.join(", ")}]`;
-  return sig.trimPositional && !sig.rest ? `positional(${array})` : array;
+  return `[${items.join(", ")}]`;
 }

@@ -45,7 +45,7 @@ it("diffs added, removed and changed signatures", () => {
 });
 
 it("refuses a descriptor schema it cannot read", async () => {
-  const fake = { describe: async () => ({ descriptorJson: "{}", schemaVersion: 99 }) };
+  const fake = { describe: () => Promise.resolve({ descriptorJson: "{}", schemaVersion: 99 }) };
   await expect(describeModule(fake, "json")).rejects.toThrow(/descriptor schema 99/);
 });
 

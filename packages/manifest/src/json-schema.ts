@@ -12,5 +12,5 @@ export function manifestJsonSchema(): Record<string, unknown> {
     io: "input",
     metadata: manifestRegistry,
     unrepresentable: "any",
-  }) as Record<string, unknown>;
+  });
 }

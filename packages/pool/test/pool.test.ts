@@ -1,10 +1,21 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { BridgeError, createPool, type Pool, type PoolEvent } from "../src/index.js";
 
 const python = process.env.BRIDGE_PYTHON!;
+const env = { PYTHONPATH: fileURLToPath(new URL("./fixtures", import.meta.url)) };
 // msgpack [[2, 3], {}] and the answer 5, written by hand: the pool moves bytes, not values.
-const ADD_2_3 = { data: new Uint8Array([0x92, 0x92, 0x02, 0x03, 0x80]), buffers: [] };
-const sleepArgs = (seconds: number) => ({ data: new Uint8Array([0x92, 0x91, 0xcb, ...float64(seconds), 0x80]), buffers: [] });
+const raw = (data: Uint8Array) => ({ data, buffers: [] });
+const ADD_2_3 = raw(new Uint8Array([0x92, 0x92, 0x02, 0x03, 0x80]));
+const sleepArgs = (seconds: number) => raw(new Uint8Array([0x92, 0x91, 0xcb, ...float64(seconds), 0x80]));
+/** msgpack [[path], {}]: one str argument (shorter than 256 bytes). */
+const pathArgs = (path: string) => {
+  const utf8 = new TextEncoder().encode(path);
+  return raw(new Uint8Array([0x92, 0x91, 0xd9, utf8.length, ...utf8, 0x80]));
+};
 
 function float64(value: number): number[] {
   const view = new DataView(new ArrayBuffer(8));
@@ -12,11 +23,20 @@ function float64(value: number): number[] {
   return [...new Uint8Array(view.buffer)];
 }
 
+const gates = mkdtempSync(join(tmpdir(), "bridge-pool-gates-"));
+let gateCount = 0;
+/** A file pool_fixtures.wait_for_file blocks on until the test creates it. */
+function gate() {
+  const path = join(gates, `g${++gateCount}`);
+  return { path, started: () => existsSync(`${path}.started`), open: () => writeFileSync(path, "") };
+}
+
 let pool: Pool | undefined;
 afterEach(async () => {
   await pool?.close();
   pool = undefined;
 });
+afterAll(() => rmSync(gates, { recursive: true, force: true }));
 
 describe.each(["auto", "grpc"] as const)("createPool (transport: %s)", (transport) => {
   it("starts the workers and reports them after the handshake", async () => {
@@ -24,7 +44,7 @@ describe.each(["auto", "grpc"] as const)("createPool (transport: %s)", (transpor
     expect(pool.workers.map((w) => w.slot)).toEqual([0, 1]);
     for (const worker of pool.workers) {
       expect(worker.transport).toBe(transport === "auto" ? "lane" : "grpc");
-      expect(worker.pid).toBeGreaterThan(0);
+      expect(() => process.kill(worker.pid, 0)).not.toThrow(); // a live process
       expect(worker.pythonVersion).toMatch(/^3\.\d+/);
     }
   });
@@ -37,12 +57,31 @@ describe.each(["auto", "grpc"] as const)("createPool (transport: %s)", (transpor
   });
 
   it("routes to the least-loaded worker", async () => {
-    pool = await createPool({ python, size: 2, transport });
-    const slow = pool.invoke({ op: "call", target: "time.sleep", args: sleepArgs(0.3) });
-    await new Promise((r) => setTimeout(r, 20));
-    const fast = await pool.invoke({ op: "call", target: "operator.add", args: ADD_2_3 });
+    pool = await createPool({ python, size: 2, transport, env });
+    const busy = gate();
+    const slow = pool.invoke({ op: "call", target: "pool_fixtures.wait_for_file", args: pathArgs(busy.path) });
+    await expect.poll(busy.started, { timeout: 5000 }).toBe(true);
+    // Two quick calls, one after the other, while one worker is busy: both go to the idle one.
+    const first = await pool.invoke({ op: "call", target: "operator.add", args: ADD_2_3 });
+    const second = await pool.invoke({ op: "call", target: "operator.add", args: ADD_2_3 });
+    busy.open();
     const slowResult = await slow;
-    expect(fast.workerId).not.toBe(slowResult.workerId);
+    expect([...slowResult.value.data]).toEqual([0xc3]); // True: it ended because the gate opened
+    expect(first.workerId).not.toBe(slowResult.workerId);
+    expect(second.workerId).toBe(first.workerId);
+  });
+
+  it("an aborted call is cancelled in the worker, not only on the host", async () => {
+    pool = await createPool({ python, transport, env });
+    const counter = async (name: string) => (await pool!.invoke({ op: "get", target: `pool_fixtures.${name}` })).value.data[0];
+    const controller = new AbortController();
+    const pending = pool.invoke({ op: "call", target: "pool_fixtures.sleep_counted", args: sleepArgs(3600) }, { signal: controller.signal });
+    await expect.poll(() => counter("started"), { timeout: 5000 }).toBe(1);
+    controller.abort();
+    const error = (await pending.catch((e: unknown) => e)) as BridgeError;
+    expect(error.code).toBe("canceled");
+    // The coroutine saw CancelledError in Python: the Cancel frame reached the worker.
+    await expect.poll(() => counter("cancelled"), { timeout: 5000 }).toBe(1);
   });
 
   it("rejects calls held by a killed worker with worker_crashed and restarts it", async () => {
@@ -74,7 +113,7 @@ describe.each(["auto", "grpc"] as const)("createPool (transport: %s)", (transpor
     const pid = pool.workers[0]!.pid;
     const inFlight = pool.invoke({ op: "call", target: "time.sleep", args: sleepArgs(0.2) });
     await pool.close();
-    expect((await inFlight).value.data.length).toBeGreaterThan(0);
+    expect([...(await inFlight).value.data]).toEqual([0xc0]); // None: time.sleep finished
     expect(() => process.kill(pid, 0)).toThrow();
     const after = (await pool.invoke({ op: "call", target: "operator.add", args: ADD_2_3 }).catch((e: unknown) => e)) as BridgeError;
     expect(after.code).toBe("unavailable");

@@ -3,10 +3,13 @@ import { PyRef } from "./py-ref.js";
 
 /**
  * Positional arguments without the trailing ones left `undefined` (optional
- * positional-only Python parameters must be omitted, not sent as None).
+ * positional Python parameters must be omitted, not sent as None, so Python applies
+ * their defaults). `rest` holds the values for `*args`: when there are any, every
+ * positional before them is sent, since Python fills parameters in order.
  * Used by generated code.
  */
-export function positional(args: readonly unknown[]): unknown[] {
+export function positional(args: readonly unknown[], rest: readonly unknown[] = []): unknown[] {
+  if (rest.length > 0) return [...args, ...rest];
   let end = args.length;
   while (end > 0 && args[end - 1] === undefined) end--;
   return args.slice(0, end);
@@ -23,6 +26,7 @@ export function stream<T>(value: unknown, options?: { batchSize?: number }): Asy
   if (Array.isArray(value) || value instanceof Set) {
     const items = value as Iterable<T>;
     return {
+      // eslint-disable-next-line @typescript-eslint/require-await -- the items are here already; the contract is AsyncIterable
       [Symbol.asyncIterator]: async function* () {
         yield* items;
       },

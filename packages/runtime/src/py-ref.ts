@@ -166,12 +166,8 @@ export class PyRef<Type extends string = string> {
     }
   }
 
-  #invoke(op: "call" | "get" | "set", name: string, payload: unknown, options: CallOptions | undefined): Promise<unknown> {
-    try {
-      this.assertLive();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async #invoke(op: "call" | "get" | "set", name: string, payload: unknown, options: CallOptions | undefined): Promise<unknown> {
+    this.assertLive(); // a released ref rejects, it does not throw synchronously
     return this.#host.invokeOnRef(this, op, name, payload, options);
   }
 }

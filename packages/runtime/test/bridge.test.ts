@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BridgeError, PyRef, PythonError, createBridge, type Bridge } from "../src/index.js";
@@ -6,14 +9,39 @@ import { BridgeError, PyRef, PythonError, createBridge, type Bridge } from "../s
 const fixtures = fileURLToPath(new URL("./fixtures", import.meta.url));
 
 let bridge: Bridge;
+let gates: string;
 
 beforeAll(async () => {
   bridge = await createBridge({ workers: 2, env: { PYTHONPATH: fixtures } });
+  gates = mkdtempSync(join(tmpdir(), "bridge-gates-"));
 });
 
 afterAll(async () => {
   await bridge?.close();
+  rmSync(gates, { recursive: true, force: true });
 });
+
+/**
+ * A file a Python call blocks on (bridge_fixtures.wait_for_file) until the test creates it:
+ * what the test sees before open() happened while that call was still running.
+ */
+function gate(name: string) {
+  const path = join(gates, name);
+  return {
+    path,
+    started: () => existsSync(`${path}.started`),
+    open: () => writeFileSync(path, ""),
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<BridgeError> {
+  const error = await promise.then(
+    () => new Error("expected a rejection"),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(BridgeError);
+  return error as BridgeError;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -55,6 +83,9 @@ describe("values round-trip", () => {
     ["bytes", new Uint8Array([0, 1, 254, 255]), "bytes"],
     ["list", [1, "a", [null]], "list"],
     ["dict", { a: 1, b: { c: [2] } }, "dict"],
+    ["dict with null values", { a: 1, b: null, c: { d: null } }, "dict"],
+    ["list of nulls", [null, { x: null }, [null]], "list"],
+    ["map with a null value", new Map<unknown, unknown>([[1, null], ["s", null]]), "dict"],
     ["set", new Set([1, 2, 3]), "set"],
     ["map with int keys", new Map([[1, "one"], [2, "two"]]), "dict"],
     ["map with array keys", new Map([[[1, [2, 3]], "a"]]), "dict"],
@@ -63,6 +94,21 @@ describe("values round-trip", () => {
   it.each(cases)("%s", async (_name, value, pythonType) => {
     expect(await bridge.call("bridge_fixtures.describe", [value])).toBe(pythonType);
     expect(await bridge.call("bridge_fixtures.identity", [value])).toEqual(value);
+  });
+
+  it("null values are kept in dicts, lists and kwargs, both ways", async () => {
+    // What Python received, as its repr: nothing is decoded by the host on the way back.
+    expect(await bridge.call("bridge_fixtures.python_repr", [{ a: 1, b: null }])).toBe("{'a': 1, 'b': None}");
+    expect(await bridge.call("bridge_fixtures.python_repr", [[null, { x: null }]])).toBe("[None, {'x': None}]");
+    expect(await bridge.call("bridge_fixtures.kwargs_repr", [], { a: 1, b: null })).toBe("{'a': 1, 'b': None}");
+    // What Python sends back, built in Python.
+    expect(await bridge.call("builtins.dict.fromkeys", [["x", "y"]])).toStrictEqual({ x: null, y: null });
+    expect(await bridge.call("builtins.dict", [], { a: 1, b: null })).toStrictEqual({ a: 1, b: null });
+    // And the whole way.
+    expect(await bridge.call("bridge_fixtures.echo_args", [null, { n: null }], { a: 1, b: null })).toStrictEqual({
+      args: [null, { n: null }],
+      kwargs: { a: 1, b: null },
+    });
   });
 
   it("NaN and infinities stay floats", async () => {
@@ -136,6 +182,21 @@ describe("remote refs", () => {
     expect(error.code).toBe("not_found");
   });
 
+  it("release() frees the object in the worker: the worker no longer knows its id", async () => {
+    await using tracker = await bridge.call<PyRef>("bridge_fixtures.Tracker");
+    const obj = await tracker.call<PyRef>("make");
+    expect(obj.workerId).toBe(tracker.workerId);
+    expect(await tracker.call("alive")).toBe(1);
+    // Asked of the worker directly, past the PyRef (whose own flag would answer not_found).
+    const raw = () => bridge.pool.invoke({ op: "get", target: "owner", ref: obj.id }, { workerId: obj.workerId });
+    expect((await raw()).workerId).toBe(obj.workerId);
+    await obj.release();
+    await expect.poll(() => tracker.call("alive"), { timeout: 5000 }).toBe(0);
+    const error = await rejection(raw());
+    expect(error.code).toBe("not_found");
+    expect(error.message).toContain(obj.id); // the worker's answer: the pool knows no ref ids
+  });
+
   it("objects keep state, take attribute writes, are callable and can be passed back", async () => {
     await using account = await bridge.call<PyRef>("bridge_fixtures.Account", ["ada"], { balance: 10 });
     expect(await account.call("deposit", [5])).toBe(15);
@@ -156,29 +217,40 @@ describe("remote refs", () => {
 
 describe("deadlines and cancellation", () => {
   it("a deadline rejects with deadline_exceeded", async () => {
-    const error = (await bridge.call("time.sleep", [2], {}, { timeoutMs: 100 }).catch((e: unknown) => e)) as BridgeError;
+    const g = gate("deadline"); // opened only after the answer: the deadline gave it
+    const error = await rejection(bridge.call("bridge_fixtures.wait_for_file", [g.path], {}, { timeoutMs: 100 }));
     expect(error.code).toBe("deadline_exceeded");
+    g.open();
   });
 
-  it("an abort signal rejects with canceled", async () => {
+  it("an abort signal rejects with canceled, and the worker cancels the coroutine", async () => {
+    await using probe = await bridge.call<PyRef>("bridge_fixtures.CancelProbe");
     const controller = new AbortController();
-    const pending = bridge.call("time.sleep", [2], {}, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
-    const error = (await pending.catch((e: unknown) => e)) as BridgeError;
-    expect(error.code).toBe("canceled");
+    const pending = probe.call("wait", [3600], {}, { signal: controller.signal });
+    await expect.poll(() => probe.get("started"), { timeout: 5000 }).toBe(1);
+    controller.abort();
+    expect((await rejection(pending)).code).toBe("canceled");
+    // Python-side: the coroutine saw CancelledError; the host did not just stop waiting.
+    await expect.poll(() => probe.get("cancelled"), { timeout: 5000 }).toBe(1);
+    expect(await probe.get("finished")).toBe(0);
   });
 
-  it("a slow call does not block others", async () => {
+  it("a slow call does not block others on its worker", async () => {
+    const g = gate("slow");
+    await using slowGate = await bridge.call<PyRef>("bridge_fixtures.FileGate", [g.path]);
     let slowDone = false;
-    const slow = bridge.call("bridge_fixtures.sleep", [1.5]).then((r) => {
+    const slow = slowGate.call("wait").then((r) => {
       slowDone = true;
       return r;
     });
-    const fast = await Promise.all(Array.from({ length: 20 }, (_, i) => bridge.call("operator.add", [i, 1])));
-    expect(fast[19]).toBe(20);
-    // All fast calls finished while the slow one, sent first, is still sleeping.
+    await expect.poll(g.started, { timeout: 5000 }).toBe(true);
+    // Calls on the same ref run on the same worker, beside the blocked one.
+    const fast = await Promise.all(Array.from({ length: 20 }, (_, i) => slowGate.call("ping", [i])));
+    expect(fast).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    // The slow call cannot end before its gate opens.
     expect(slowDone).toBe(false);
-    expect(await slow).toBe(1.5);
+    g.open();
+    expect(await slow).toBe(true);
   });
 });
 
@@ -190,15 +262,20 @@ describe("supervision", () => {
 
   it("a worker killed mid-call rejects that call with worker_crashed; the next call succeeds", async () => {
     const pid = await bridge.call<number>("os.getpid");
+    // Four calls, two per worker (least-loaded routing), each blocked until its gate opens.
+    const held = Array.from({ length: 4 }, (_, i) => gate(`crash-${i}`));
     const pending = Promise.all(
-      Array.from({ length: 4 }, () => bridge.call("bridge_fixtures.sleep", [5]).catch((e: unknown) => e)),
+      held.map((g) => bridge.call("bridge_fixtures.wait_for_file", [g.path]).catch((e: unknown) => e)),
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await expect.poll(() => held.every((g) => g.started()), { timeout: 5000 }).toBe(true);
     process.kill(pid, "SIGKILL");
-    const errors = (await pending) as BridgeError[];
-    const crashed = errors.filter((e) => e instanceof BridgeError && e.code === "worker_crashed");
-    expect(crashed.length).toBeGreaterThan(0);
+    await expect.poll(() => bridge.pool.workers.some((w) => w.pid === pid), { timeout: 5000 }).toBe(false);
+    for (const g of held) g.open();
+    const outcomes = await pending;
+    const crashed = outcomes.filter((e) => e instanceof BridgeError && e.code === "worker_crashed") as BridgeError[];
+    expect(crashed).toHaveLength(2);
     expect(crashed[0]!.message).toContain("SIGKILL");
+    expect(outcomes.filter((o) => o === true)).toHaveLength(2); // the other worker's two
     expect(await bridge.call("operator.add", [2, 3])).toBe(5);
     // The replacement comes up and both slots serve again.
     await expect.poll(() => bridge.pool.workers.length, { timeout: 10_000 }).toBe(2);

@@ -12,7 +12,7 @@ import {
   type Environment,
   type ProgressEvent,
 } from "../src/index.js";
-import { WORKER, buildChildScript, lockedVersion, runPython, spec, tempDir, uvSpy } from "./helpers.js";
+import { WORKER, childScriptArgs, lockedVersion, runPython, spec, tempDir, uvSpy } from "./helpers.js";
 
 /** Rejects with the UvError `fn` throws, or fails. */
 async function uvError(fn: () => Promise<unknown>): Promise<UvError> {
@@ -60,7 +60,7 @@ describe("ensureEnvironment", () => {
     expect(events.at(-1)).toEqual({ phase: "done", changed: true, durationMs: cold.durationMs });
 
     const callsAfterCold = uv.calls().length;
-    expect(callsAfterCold).toBeGreaterThan(0);
+    expect(uv.calls().map((call) => call.split(" ")[0])).toEqual(expect.arrayContaining(["lock", "sync"]));
     const warmEvents: ProgressEvent[] = [];
     const warm = await ensureEnvironment(spec(["packaging"]), {
       projectDir,
@@ -68,16 +68,10 @@ describe("ensureEnvironment", () => {
       uv: uv.path,
       onProgress: (e) => warmEvents.push(e),
     });
-    const times: number[] = [];
-    for (let i = 0; i < 21; i++) {
-      times.push((await ensureEnvironment(spec(["packaging"]), { projectDir, worker: WORKER, uv: uv.path })).durationMs);
-    }
-    times.sort((a, b) => a - b);
-    console.log(`no-op call: first ${warm.durationMs.toFixed(2)} ms, median of 21 ${times[10]!.toFixed(2)} ms`);
+    // "At once" is checked as a cause, not a clock: no uv process ran. Its speed is in `pnpm bench`.
     expect(warm).toMatchObject({ changed: false, python: cold.python, lockFile: cold.lockFile, pythonVersion: cold.pythonVersion });
     expect(warmEvents).toEqual([{ phase: "done", changed: false, durationMs: warm.durationMs }]);
     expect(uv.calls().length).toBe(callsAfterCold); // no uv process at all
-    expect(times[10]!).toBeLessThan(50);
 
     const status = await inspectEnvironment(spec(["packaging"]), { projectDir, worker: WORKER, uv: uv.path });
     expect(status).toMatchObject({
@@ -237,33 +231,26 @@ describe("ensureEnvironment", () => {
     const waitedFor = (who: string) => (e: ProgressEvent) => {
       if (e.phase === "resolve" && e.message.startsWith("waiting for another process")) waiting.add(who);
     };
-    const child = await buildChildScript();
     let childEvents = "";
-    const fromChild = child
-      ? (() => {
-          const proc = execa(process.execPath, [child, JSON.stringify(target), JSON.stringify(options)]);
-          proc.stderr.on("data", (chunk: Buffer) => {
-            childEvents += chunk.toString();
-            if (childEvents.includes("waiting for another process")) waiting.add("child");
-          });
-          return proc.then((r) => JSON.parse(r.stdout) as Environment);
-        })()
-      : undefined;
-    if (!child) console.warn("esbuild not found: the cross-process half of the concurrency test did not run");
+    const child = execa(process.execPath, [...childScriptArgs(), JSON.stringify(target), JSON.stringify(options)]);
+    child.stderr.on("data", (chunk: Buffer) => {
+      childEvents += chunk.toString();
+      if (childEvents.includes("waiting for another process")) waiting.add("child");
+    });
+    const fromChild = child.then((r) => JSON.parse(r.stdout) as Environment);
     const all = Promise.all([
       ensureEnvironment(target, { ...options, onProgress: waitedFor("a") }),
       ensureEnvironment(target, { ...options, onProgress: waitedFor("b") }),
-      ...(fromChild ? [fromChild] : []),
+      fromChild,
     ]);
-    const expected = fromChild ? 3 : 2;
-    for (let i = 0; i < 300 && waiting.size < expected; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(waiting.size).toBe(expected);
+    // Bounded: a contender that never waits fails the test instead of hanging it.
+    await expect.poll(() => waiting.size, { timeout: 30_000, interval: 50 }).toBe(3);
     await release();
 
     const results = await all;
     expect(new Set(results.map((r) => r.python)).size).toBe(1);
     expect(results.filter((r) => r.changed)).toHaveLength(1);
-    expect(await runPython(results[0]!.python, "import six, packaging, bridge_worker; print('ok')")).toBe("ok");
+    expect(await runPython(results[0].python, "import six, packaging, bridge_worker; print('ok')")).toBe("ok");
     expect(existsSync(`${envDir}.lock`)).toBe(false);
     expect((await ensureEnvironment(target, options)).changed).toBe(false);
   });

@@ -1,7 +1,8 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { afterAll } from "vitest";
 import { findUv, type EnvironmentSpec, type WorkerSource } from "../src/index.js";
@@ -64,28 +65,17 @@ export function lockedVersion(lockFile: string, name: string): string | undefine
   return new RegExp(`\\[\\[package\\]\\]\\nname = "${name}"\\nversion = "([^"]+)"`).exec(text)?.[1];
 }
 
-/** The repository root (for tools installed there, like esbuild). */
-export const REPO_ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-
 /**
- * Bundles test/fixtures/ensure-child.ts into a Node script (esbuild from the repo's
- * devDependencies; dependencies stay external and resolve from this package), or
- * undefined when esbuild is not installed.
+ * The node arguments that run test/fixtures/ensure-child.ts in a child process, through
+ * tsx (a devDependency). Throws when tsx is missing: the test needs it, it does not skip.
  */
-export async function buildChildScript(): Promise<string | undefined> {
-  const esbuild = join(REPO_ROOT, "node_modules", ".bin", "esbuild");
-  if (!existsSync(esbuild)) return undefined;
+export function childScriptArgs(): string[] {
   const packageDir = fileURLToPath(new URL("..", import.meta.url));
-  const out = join(packageDir, "node_modules", ".cache", "bridge-uv-test", `ensure-child-${process.pid}.mjs`);
-  await execa(esbuild, [
-    join(packageDir, "test", "fixtures", "ensure-child.ts"),
-    "--bundle",
-    "--platform=node",
-    "--format=esm",
-    "--packages=external",
-    `--outfile=${out}`,
-    "--log-level=warning",
-  ]);
-  temps.push(out);
-  return out;
+  let loader: string;
+  try {
+    loader = createRequire(join(packageDir, "package.json")).resolve("tsx");
+  } catch (error) {
+    throw new Error(`the cross-process test runs its child through tsx, which is not installed (pnpm install): ${String(error)}`);
+  }
+  return ["--conditions=@bridge/source", "--import", pathToFileURL(loader).href, join(packageDir, "test", "fixtures", "ensure-child.ts")];
 }

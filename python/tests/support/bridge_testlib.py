@@ -5,14 +5,53 @@ from __future__ import annotations
 import asyncio
 import collections
 import enum
+import os
+import time
+from pathlib import Path
 from typing import Any
 
+started = 0
 cancelled = 0
 value = "initial"
 
 
 def identity(x: Any) -> Any:
     return x
+
+
+def kwargs_repr(**kwargs: Any) -> str:
+    """What the worker decoded the keyword arguments to, as text (no encoding on the way back)."""
+    return repr(kwargs)
+
+
+def wait_for_file(path: str, timeout: float = 60, stubborn: bool = False) -> bool:
+    """Block this thread until the test creates ``path``; False if ``timeout`` passes first.
+
+    A call whose end the test controls, with no clock in the test: ``<path>.started``
+    appears once the call runs in user code, ``<path>.returned`` just before it returns,
+    ``<path>.interrupted`` if the worker stopped it (a cancel or a deadline); a
+    ``stubborn`` call swallows that and returns late, once the gate opens.
+    The test opens the gate by creating ``path`` itself, so no call is needed for it,
+    not even while the worker refuses calls (draining).
+    """
+    Path(f"{path}.started").touch()
+    deadline = time.monotonic() + timeout
+    opened = True
+    while True:
+        try:
+            while not os.path.exists(path):
+                if time.monotonic() > deadline:
+                    opened = False
+                    break
+                time.sleep(0.005)
+            break
+        except BaseException:
+            # Cancelled or timed out: the worker raised CallInterrupted in this thread.
+            Path(f"{path}.interrupted").touch()
+            if not stubborn:  # a stubborn call swallows it and goes on (a late result)
+                raise
+    Path(f"{path}.returned").touch()
+    return opened
 
 
 def type_of(x: Any) -> str:
@@ -57,7 +96,9 @@ def raise_chain(n: int) -> None:
 
 
 async def sleep_and_count(seconds: float) -> str:
-    global cancelled
+    """Sleep; ``started`` counts the calls that began, ``cancelled`` those cancelled."""
+    global cancelled, started
+    started += 1
     try:
         await asyncio.sleep(seconds)
     except asyncio.CancelledError:

@@ -22,9 +22,9 @@ def kinds(
     d: bool,
     e: Optional[list[int]] = None,
     **kwargs: str,
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Every parameter kind."""
-    return {}
+    return {"a": a, "b": b, "c": c, "args": list(args), "d": d, "e": e, "kwargs": kwargs}
 
 
 def everything(

@@ -1,4 +1,4 @@
-"""A pydantic model (only described when pydantic is installed)."""
+"""A pydantic model (pydantic is in the dev environment: python/pyproject.toml)."""
 
 # ruff: noqa: UP045 - Optional is part of what is tested
 
