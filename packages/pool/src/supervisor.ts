@@ -150,7 +150,7 @@ export class Supervisor {
   /** Whether any slot may still produce a worker soon. */
   get hasHope(): boolean {
     const now = Date.now();
-    return this.slots.some((s) => s.worker || s.starting || (s.timer && s.breakerOpenUntil <= now));
+    return this.slots.some((s) => s.worker !== undefined || s.starting !== undefined || (s.timer !== undefined && s.breakerOpenUntil <= now));
   }
 
   /** Why no worker is available, for a call that must fail fast. */
@@ -188,7 +188,7 @@ export class Supervisor {
     this.closing = true;
     if (this.monitor) clearInterval(this.monitor);
     for (const slot of this.slots) if (slot.timer) clearTimeout(slot.timer);
-    await Promise.all(this.slots.map((slot) => slot.starting?.catch(() => undefined)));
+    await Promise.all(this.slots.map((slot) => (slot.starting ? slot.starting.catch(() => undefined) : Promise.resolve())));
     await Promise.all([...this.byId.values()].map((worker) => this.stop(worker, "the pool closed", drainMs)));
   }
 
@@ -238,7 +238,7 @@ export class Supervisor {
     this.counters.started++;
     worker.connection.setRef(this.referenced);
     worker.process?.setRef(this.referenced);
-    worker.connection.onBroken = (error) => this.lost(worker, `its connection broke (${errorText(error)})`, error);
+    worker.connection.onBroken = (error) => void this.lost(worker, `its connection broke (${errorText(error)})`, error);
     if (worker.process) void worker.process.exited.then((exit) => this.lost(worker, undefined, undefined, exit));
     const age = this.policy.recycleAfterMs;
     if (age !== undefined) setTimeout(() => this.recycle(worker, `reached its ${age} ms lifetime`), jitter(age)).unref();

@@ -175,13 +175,13 @@ export class WorkerConnection {
         kind: "call",
         resolve: onAbort
           ? (payload) => {
-              signal!.removeEventListener("abort", onAbort!);
+              signal!.removeEventListener("abort", onAbort);
               resolve(payload);
             }
           : resolve,
         reject: onAbort
           ? (error) => {
-              signal!.removeEventListener("abort", onAbort!);
+              signal!.removeEventListener("abort", onAbort);
               reject(error);
             }
           : reject,

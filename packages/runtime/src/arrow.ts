@@ -36,7 +36,7 @@ export function arrowInstalled(): boolean {
 /** `apache-arrow`, if it is installed. @private */
 export function loadArrow(): Promise<ArrowModule | undefined> {
   loaded ??= arrowInstalled()
-    ? import(/* @vite-ignore */ "apache-arrow" as string).then(
+    ? import(/* @vite-ignore */ "apache-arrow").then(
         (module: ArrowModule) => module,
         () => undefined,
       )

@@ -189,7 +189,7 @@ class BridgeImpl implements Bridge, RefHost {
   useArrow(arrow: ArrowModule | undefined): void {
     if (!arrow || this.arrow) return;
     this.arrow = arrow;
-    this.encodeHost.arrow = { Table: arrow.Table, tableToIPC: arrow.tableToIPC };
+    this.encodeHost.arrow = { Table: arrow.Table, tableToIPC: (table, format) => arrow.tableToIPC(table, format) };
   }
 
   registerClass(type: string, cls: PyObjectClass): void {
@@ -271,7 +271,7 @@ class BridgeImpl implements Bridge, RefHost {
       },
       callback: (id) => this.hostValues.functionOf(id)?.fn,
       iterator: (id) => this.hostValues.iterableOf(id),
-      tableFromIPC: this.arrow?.tableFromIPC,
+      tableFromIPC: this.arrow ? (bytes) => this.arrow!.tableFromIPC(bytes) : undefined,
     };
   }
 
@@ -398,7 +398,7 @@ class SessionImpl implements Session {
     try {
       return this.bridge.run("call", target, undefined, [args, kwargs], options, this.route()) as Promise<T>;
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(BridgeError.from(error));
     }
   }
 
@@ -406,7 +406,7 @@ class SessionImpl implements Session {
     try {
       return this.bridge.run("get", target, undefined, undefined, options, this.route()) as Promise<T>;
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(BridgeError.from(error));
     }
   }
 

@@ -240,7 +240,7 @@ export class Decoder {
   }
 
   private extValue(type: number, n: number, end: number): unknown {
-    switch (type) {
+    switch (type as ValueExt) {
       case ValueExt.REF: {
         const [id, kind] = this.fields(type, 2) as [string, string];
         return this.host.ref(id, kind);
@@ -273,7 +273,7 @@ export class Decoder {
       case ValueExt.NDARRAY: {
         const [dtype, shape, data] = this.fields(type, 3) as [unknown, number[], Uint8Array];
         if (!isDType(dtype)) throw new DecodeFailure(`unknown array dtype ${String(dtype)}`);
-        return new NDArray(typedArrayFrom(dtype, data) as never, shape, dtype);
+        return new NDArray(typedArrayFrom(dtype, data), shape, dtype);
       }
       case ValueExt.DATETIME: {
         const [micros, offset, zone] = this.fields(type, 3) as [number | bigint, number | null, string | null];
@@ -299,7 +299,7 @@ export class Decoder {
       case ValueExt.CALLBACK:
       case ValueExt.HOST_ITERATOR: {
         const [id] = this.value() as [string];
-        const lookup = type === ValueExt.CALLBACK ? this.host.callback : this.host.iterator;
+        const lookup = (type as ValueExt) === ValueExt.CALLBACK ? this.host.callback : this.host.iterator;
         if (!lookup) throw new DecodeFailure(`extension ${type} (a host value) arrived on a bridge without host values`);
         return lookup(id);
       }

@@ -404,8 +404,8 @@ export class Encoder {
       this.plainObject(v as Record<string, unknown>, depth);
       return;
     }
-    if (v instanceof PyObject) return this.ref(v.ref);
-    if (v instanceof PyRef) return this.ref(v);
+    if (v instanceof PyObject) return this.ref((v as PyObject).ref);
+    if (v instanceof PyRef) return this.ref(v as PyRef);
     if (v instanceof Uint8Array && (proto === Uint8Array.prototype || Buffer.isBuffer(v))) return this.binary(v);
     if (v instanceof Map) return this.map(v, depth);
     if (v instanceof Set) {
@@ -426,7 +426,10 @@ export class Encoder {
       return;
     }
     if (v instanceof Date) return this.date(v);
-    if (v instanceof NDArray) return this.ndarray(v.dtype, v.shape, v.data);
+    if (v instanceof NDArray) {
+      const array = v as NDArray;
+      return this.ndarray(array.dtype, array.shape, array.data);
+    }
     if (ArrayBuffer.isView(v)) {
       if (v instanceof DataView) return this.binary(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
       const dtype = dtypeOf(v);

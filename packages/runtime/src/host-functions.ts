@@ -98,7 +98,7 @@ export function parametersOf(meta: FunctionMeta | undefined, fn: (...args: never
     // From the function's arity: positional parameters named arg0, arg1...
     return { params: fn.length ? Array.from({ length: fn.length }, (_, i) => ({ name: `arg${i}` })) : null, objectStyle: false };
   }
-  if (Array.isArray(declared)) return { params: [...declared], objectStyle: false };
+  if (Array.isArray(declared)) return { params: [...(declared as readonly ParameterSpec[])], objectStyle: false };
   if (isZodObject(declared)) {
     return { params: Object.entries(declared.shape).map(([name, field]) => zodField(name, field)), objectStyle: true, schema: declared };
   }
@@ -141,7 +141,7 @@ export class HostValues {
     const { params, objectStyle, schema } = parametersOf(meta, fn);
     const name = meta?.name ?? (fn.name || "host_function");
     this.functions.set(id, { fn, params, objectStyle, schema, name });
-    return [id, name, meta?.description ?? null, params as unknown[] | null];
+    return [id, name, meta?.description ?? null, params];
   }
 
   /** Registers an iterable that travels by reference; returns its id. */
@@ -167,8 +167,8 @@ export class HostValues {
     if (!entry) throw new Error(`host iterator ${id} is gone`);
     entry.iterator ??=
       Symbol.asyncIterator in entry.iterable
-        ? (entry.iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-        : (entry.iterable as Iterable<unknown>)[Symbol.iterator]();
+        ? (entry.iterable)[Symbol.asyncIterator]()
+        : (entry.iterable)[Symbol.iterator]();
     const items: unknown[] = [];
     for (let i = 0; i < n; i++) {
       const step = await entry.iterator.next();

@@ -108,7 +108,7 @@ export function refStream<T>(pool: Pool, ref: PyRef, decodeItems: DecodeItems, o
             }
             return Promise.resolve({ value: queue.shift()!, done: false });
           }
-          if (ended) return failure !== undefined ? Promise.reject(failure) : Promise.resolve({ value: undefined, done: true });
+          if (ended) return failure !== undefined ? Promise.reject(BridgeError.from(failure)) : Promise.resolve({ value: undefined, done: true });
           return new Promise((resolve, reject) => {
             waiter = {
               resolve: (r) => {
@@ -125,7 +125,7 @@ export function refStream<T>(pool: Pool, ref: PyRef, decodeItems: DecodeItems, o
         return: () => Promise.resolve(close()),
         throw: (error?: unknown) => {
           close();
-          return Promise.reject(error);
+          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
         },
       };
     },

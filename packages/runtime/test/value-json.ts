@@ -78,7 +78,7 @@ export function fromJson(node: TypedJson, refs: (id: string, type: string) => un
         bool: Uint8Array,
         int32: Int32Array,
       };
-      const typed = new arrays[dtype]!(bytes.slice().buffer as ArrayBuffer);
+      const typed = new arrays[dtype]!(bytes.slice().buffer);
       return new NDArray(typed as never, shape, dtype);
     }
     case "ref": {
