@@ -45,21 +45,33 @@ export function stream<T>(value: unknown, options?: { batchSize?: number }): Asy
  * `P` may be cut short: any prefix of `P`, then keyword arguments `K`, then call options.
  * `open(file, mode?, buffering?)` is `open(file, ...args: Optionals<[mode: ..., buffering: ...], K>)`,
  * so `open("f")`, `open("f", "r")` and `open("f", { encoding })` all type-check.
+ * `Required`: the kwargs object must be given (a keyword-only parameter is required).
  */
-export type Optionals<P extends readonly unknown[], K> =
-  | [...P, kwargs?: K, options?: CallOptions]
-  | (P extends readonly [...infer Head, unknown] ? Optionals<Head, K> : never);
+export type Optionals<P extends readonly unknown[], K, Required extends boolean = false> =
+  | (Required extends true ? [...P, kwargs: K, options?: CallOptions] : [...P, kwargs?: K, options?: CallOptions])
+  | (P extends readonly [...infer Head, unknown] ? Optionals<Head, K, Required> : never);
 
 /**
- * The trailing parameters of a generated callable that takes `*args`: the positionals
- * `P`, the `*args` items `E`, then keyword arguments `K` and call options.
- * With `Loose` (items may be plain objects) the keyword-argument object is required,
- * so that a trailing plain object always means keyword arguments.
+ * Like {@link Optionals}, for optional positionals `F` followed by ones a plain object
+ * may be a value of (`R`): those keep fixed places, so keyword arguments come after all
+ * of them (or early, in place of one of `F`).
  */
-export type VarArgs<P extends readonly unknown[], E, K, Loose extends boolean = false> =
+export type FixedOptionals<F extends readonly unknown[], R extends readonly unknown[], K, Required extends boolean = false> =
+  | (Required extends true ? [...F, ...R, kwargs: K, options?: CallOptions] : [...Partial<F>, ...Partial<R>, kwargs?: K, options?: CallOptions])
+  | (F extends readonly [...infer Head, unknown] ? Optionals<Head, K, Required> : never);
+
+/**
+ * The trailing parameters of a generated callable that takes `*args`: the optional
+ * positionals `P` (all given before any item, or cut short as in {@link Optionals}), the
+ * `*args` items `E`, then keyword arguments `K` and call options. With `Loose` (items
+ * may be plain objects) the kwargs object is required after items, so that a trailing
+ * plain object always means keyword arguments.
+ */
+export type VarArgs<P extends readonly unknown[], E, K, Loose extends boolean = false, Required extends boolean = false> =
   | (Loose extends true ? never : [...P, ...E[]])
   | [...P, ...E[], kwargs: K]
-  | [...P, ...E[], kwargs: K, options: CallOptions];
+  | [...P, ...E[], kwargs: K, options: CallOptions]
+  | (Loose extends true ? Optionals<P, K, Required> : P extends readonly [...infer Head, unknown] ? Optionals<Head, K, Required> : never);
 
 /**
  * How a generated callable's TypeScript arguments map to Python's (README: "Call shape").

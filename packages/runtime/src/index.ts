@@ -9,7 +9,7 @@ export type { Code, PythonExceptionInfo, WorkerInfo, PoolEvent } from "@bridge/p
 
 export type { NDArray, TypedArray, PyDate, PyTime, PyTimedelta, ArrowTable } from "./value-types.js";
 export { PyNamespace, stream } from "./generated-support.js";
-export type { Optionals, VarArgs, Comparison } from "./generated-support.js";
+export type { Optionals, FixedOptionals, VarArgs, Comparison } from "./generated-support.js";
 
 // For libraries built on the runtime (generated code, introspection):
 export { positional, pythonCall, convert, compare, iterate, overriding } from "./generated-support.js";

@@ -32,7 +32,7 @@ export function renderSnapshot(snapshot: ApiSnapshot, manifest: Manifest): { fil
       library,
       rename: config.rename,
       streaming: config.streaming,
-      functionNaming: manifest.codegen.naming.functions,
+      naming: { members: manifest.codegen.naming.functions, classes: manifest.codegen.naming.classes },
     });
     for (const [file, source] of result.files) files.set(join(library, file), source);
     reports.push(fidelityReport(library, result.callables));
