@@ -166,7 +166,9 @@ class LibraryWriter {
   }
 
   private layout(fn: FunctionDescriptor, tsName: string, pyName: string, python: string, scope: TypeScope, key: string, extra: { selfClass?: string; isInit?: boolean } = {}): CallableModel {
-    const override = this.override(key);
+    // An override of `Base.method` also holds where a subclass inherits that method.
+    const definedIn = fn.target.split(".").slice(-2).join(".");
+    const override = this.override(key) ?? (key.includes(".") && definedIn !== key ? this.override(definedIn) : undefined);
     const model = layoutCallable(fn, tsName, pyName, python, {
       scope,
       naming: this.naming,
@@ -252,15 +254,15 @@ class LibraryWriter {
     const omit: string[] = [];
     const body: Printable[] = [];
     const selfScope = info.runtimeName;
+    const entries: Array<{ name: string; overrides: boolean; print: (override: boolean) => Printable }> = [];
+    let incompatible = false;
     const place = (name: string, member: EmittedMember, print: (override: boolean) => Printable) => {
       const base = inherited.get(name);
-      if (base && base.target === member.target && base.key === member.key) return; // inherited as is
+      // Inherited as is: the same Python function (or an attribute of the same type).
+      if (base && base.key === member.key && base.kind === member.kind && (base.target === member.target || member.kind === "getter")) return;
       own.set(name, member);
-      if (base && base.kind === member.kind && base.key === member.key) body.push(print(true));
-      else {
-        if (base) omit.push(name);
-        body.push(print(false));
-      }
+      if (base && (base.kind !== member.kind || base.key !== member.key)) incompatible = true;
+      entries.push({ name, overrides: base !== undefined, print });
     };
     const methods = [...(cls.call ? [cls.call] : []), ...cls.methods.filter((m) => !m.name.startsWith("_"))];
     for (const method of methods) {
@@ -323,6 +325,12 @@ class LibraryWriter {
       ]);
     }
     this.emitted.set(info, own);
+    // A Python override that changes a signature: the base's type leaves out every member
+    // this class declares again (TypeScript would reject the override otherwise).
+    for (const entry of entries) {
+      if (incompatible && entry.overrides) omit.push(entry.name);
+      body.push(entry.print(!incompatible && entry.overrides));
+    }
     const base: Printable = info.base
       ? omit.length
         ? [rt.value("overriding"), "<", info.base.tsName, ", ", omit.map((n) => (n === "[Symbol.asyncIterator]" ? "typeof Symbol.asyncIterator" : JSON.stringify(n))).join(" | "), ">(", info.base.tsName, ")"]

@@ -1,4 +1,4 @@
-export { parseManifest } from "./parse-manifest.js";
+export { parseManifest, positionIn } from "./parse-manifest.js";
 export type { ParseManifestOptions, ManifestFormat } from "./parse-manifest.js";
 export { loadManifest, findManifest } from "./load-manifest.js";
 export type { LoadedManifest } from "./load-manifest.js";
