@@ -15,7 +15,7 @@ const TYPE_ASSERTIONS = `
 import type { Bridge, CallOptions } from "@bridge/runtime";
 import { createMath } from "./math/index.js";
 import { createJson } from "./json/index.js";
-import { createFixture, Counter, type Movie } from "./fixture/index.js";
+import { createFixture, Counter, type Movie, Point } from "./fixture/index.js";
 declare const bridge: Bridge;
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assert<T extends true>(): T | void {}
@@ -30,9 +30,20 @@ const fixture = createFixture(bridge);
 assert<Equal<ReturnType<typeof fixture.countUp>, Promise<AsyncIterable<number>>>>();
 assert<Equal<Awaited<ReturnType<typeof fixture.Counter.create>>, Counter>>();
 assert<Equal<Movie, { title: string; year?: number | bigint }>>();
+// TypeVars are generics: the result is typed by the argument.
+async function generics() {
+  const t: string[] = await fixture.typevars("x", 1);
+  return t;
+}
+void generics;
+// Optional positionals may be given positionally, or skipped for keyword arguments.
+void fixture.forwardRefs({} as Point, [], null);
+void fixture.forwardRefs({} as Point, [], { q: null }, { timeoutMs: 5 });
+// *args without currying: positionals, items, then kwargs and options.
+void fixture.kinds(1, "b", 2.5, 7, 8, { d: true, extra: "x" });
 // @ts-expect-error a string is not a number
 void math.sqrt("16");
-// @ts-expect-error kinds needs its keyword-only argument d: only .with(kwargs) can call it
+// @ts-expect-error kinds needs its keyword-only argument d
 void fixture.kinds(1);
 `;
 
@@ -128,7 +139,7 @@ describe("calling the generated code against real workers", () => {
     expect(await math.sqrt(16)).toBe(4);
     expect(math.pi).toBeCloseTo(Math.PI);
     const json = (await import(join(outRoot, "json/index.ts"))).createJson(bridge);
-    expect(await json.dumps({ b: 1, a: [1, 2] }, { sort_keys: true })).toBe('{"a": [1, 2], "b": 1}');
+    expect(await json.dumps({ b: 1, a: [1, 2] }, { sortKeys: true })).toBe('{"a": [1, 2], "b": 1}');
     expect(await json.loads('{"x": 1}')).toEqual({ x: 1 });
     const statistics = (await import(join(outRoot, "statistics/index.ts"))).createStatistics(bridge);
     expect(await statistics.mean([1, 2, 3, 4])).toBe(2.5);
@@ -142,7 +153,7 @@ describe("calling the generated code against real workers", () => {
 
 describe("the fixture package through its generated API", () => {
   it("classes, kwargs, *args, **kwargs, streams, TypedDicts and errors behave as typed", async () => {
-    const { createFixture, Counter } = await import(join(outRoot, "fixture/index.ts"));
+    const { createFixture, Counter, Point } = await import(join(outRoot, "fixture/index.ts"));
     const fixture = createFixture(bridge);
     // A class: created with kwargs, methods, __call__ as call(), properties, a classmethod.
     const counter = await fixture.Counter.create({ start: 5, step: 2 });
@@ -155,8 +166,12 @@ describe("the fixture package through its generated API", () => {
     const parsed = await fixture.Counter.fromString("41");
     expect(parsed).toBeInstanceOf(Counter);
     // Every parameter kind: positional-only, optional positional, *args (rest), keyword-only, **kwargs.
-    const echoed = await fixture.kinds.with({ d: true, extra: "x" })(1, "b", 2.5, 7, 8);
+    const echoed = await fixture.kinds(1, "b", 2.5, 7, 8, { d: true, extra: "x" });
     expect(echoed).toEqual({});
+    // Optional positionals positionally, or keyword arguments early in their place.
+    const point = await fixture.Point.create(1);
+    expect(await fixture.forwardRefs(point, [point], null)).toBeInstanceOf(Point);
+    expect(await fixture.forwardRefs(point, [point], { q: point }, { timeoutMs: 10_000 })).toBeInstanceOf(Point);
     // Generators and async generators stream.
     const counted: number[] = [];
     for await (const n of await fixture.countUp(5)) counted.push(n);
