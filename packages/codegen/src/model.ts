@@ -48,7 +48,10 @@ export const CLASSES_FILE = "_classes";
 /** Names the runtime exports that generated files import: classes must not take them. */
 const RUNTIME_NAMES = [
   "Bridge", "CallOptions", "PyObject", "PyRef", "PyNamespace", "Optionals", "VarArgs", "NDArray", "PyDate", "PyTime",
-  "PyTimedelta", "ArrowTable", "convert", "compare", "iterate", "overriding", "stream",
+  "PyTimedelta", "ArrowTable", "convert", "compare", "iterate", "overriding", "stream", "FixedOptionals",
+  // TypeScript's own global types, which generated signatures use.
+  "Record", "Array", "ReadonlyArray", "Map", "Set", "Promise", "Date", "Partial", "Readonly", "Omit", "AsyncIterable",
+  "AsyncIterator", "Iterable", "Uint8Array", "Symbol", "Object", "String", "Number", "Boolean", "BigInt", "Error", "Function",
 ];
 
 /** The classes of a library: by every name that reaches them, with unique TypeScript names. */

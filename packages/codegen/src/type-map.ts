@@ -203,7 +203,8 @@ function mapName(name: string, direction: Direction, scope: TypeScope, self: boo
     if (text === "unknown") return UNKNOWN;
     return text.includes(" | ") ? { ...atom(join(text.split(" | "), " | ")), compound: "union" } : atom(parts);
   }
-  if (ANYTHING.has(name) || name.startsWith("_typeshed.")) return UNKNOWN;
+  // typing's protocols and special forms, typeshed's helpers: never the class of a value.
+  if (ANYTHING.has(name) || name.startsWith("_typeshed.") || name.startsWith("typing.") || name.startsWith("typing_extensions.")) return UNKNOWN;
   if (SEQUENCES.has(name) || name === "builtins.tuple") return arrayOf(UNKNOWN);
   if (MAPPINGS.has(name)) return record(UNKNOWN);
   if (SETS.has(name)) return setOf(UNKNOWN);
