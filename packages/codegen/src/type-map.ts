@@ -193,7 +193,8 @@ function callable(expr: Extract<TypeExpr, { kind: "callable" }>, direction: Dire
 }
 
 function mapName(name: string, direction: Direction, scope: TypeScope, self: boolean): TsType {
-  if (self && scope.selfClass === name && direction === "return") {
+  // `Self` in an instance method (written there or in a base it inherits from) is `this`.
+  if (self && scope.selfClass !== undefined && direction === "return") {
     return atom("this", { conversion: "this.constructor as never" });
   }
   const scalar = SCALARS[name];

@@ -16,6 +16,7 @@ import type { Bridge, CallOptions } from "@bridge/runtime";
 import { createMath } from "./math/index.js";
 import { createJson } from "./json/index.js";
 import { createFixture, Counter, type Movie, Point } from "./fixture/index.js";
+import { createFidelity, Shape, Square } from "./fidelity/index.js";
 declare const bridge: Bridge;
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assert<T extends true>(): T | void {}
@@ -41,6 +42,16 @@ void fixture.forwardRefs({} as Point, [], null);
 void fixture.forwardRefs({} as Point, [], { q: null }, { timeoutMs: 5 });
 // *args without currying: positionals, items, then kwargs and options.
 void fixture.kinds(1, "b", 2.5, 7, 8, { d: true, extra: "x" });
+const fidelity = createFidelity(bridge);
+async function fidelityTypes(square: Square, shape: Shape) {
+  // Self is the class itself (this), a subclass is its base.
+  const same: Square = await square.same();
+  const lt: boolean = await shape.lt(square);
+  const n: number = await fidelity.double(2);
+  const windows: Array<[number]> = await fidelity.windowed([1], 1);
+  return [same, lt, n, windows];
+}
+void fidelityTypes;
 // @ts-expect-error a string is not a number
 void math.sqrt("16");
 // @ts-expect-error kinds needs its keyword-only argument d
@@ -72,6 +83,7 @@ beforeAll(async () => {
     ["statistics", "statistics", 0],
     ["difflib", "difflib", 0],
     ["fixture", "bridge_typed_fixture", 1],
+    ["fidelity", "bridge_fidelity_fixture", 0],
   ] as const) {
     await describeAndGenerate(library, module, depth);
   }
@@ -148,6 +160,36 @@ describe("calling the generated code against real workers", () => {
     expect(await difflib.getCloseMatches("appel", ["ape", "apple", "peach"])).toEqual(["apple", "ape"]);
     const matcher = await difflib.SequenceMatcher.create({ a: "abcd", b: "bcde" });
     expect(await matcher.ratio()).toBe(0.75);
+  });
+});
+
+describe("what real libraries needed, through the generated API", () => {
+  it("inheritance, Self, dunders, callable objects, defaults, stub overloads", async () => {
+    const { createFidelity, Shape, Square, Base } = await import(join(outRoot, "fidelity/index.ts"));
+    const fidelity = createFidelity(bridge);
+    const small = await fidelity.Shape.create(2);
+    const big = await fidelity.Square.create(3);
+    expect(big).toBeInstanceOf(Square);
+    expect(big).toBeInstanceOf(Shape);
+    expect(big).toBeInstanceOf(Base);
+    // One home: describe() is declared once, on the generated private base.
+    expect(Object.hasOwn(Square.prototype, "describe")).toBe(false);
+    expect(await big.describe()).toBe("Square");
+    expect(await big.same()).toBeInstanceOf(Square);
+    expect(await small.lt(big)).toBe(true);
+    expect(await big.str()).toBe("Square(3)");
+    expect(await big.len()).toBe(3);
+    expect(await big.getItem(4)).toBe(8);
+    const items: number[] = [];
+    for await (const item of big) items.push(item);
+    expect(items).toEqual([0, 1, 2]);
+    expect(await (await small.grow()).area()).toBe(3);
+    expect(await fidelity.double(2)).toBe(4);
+    expect(await fidelity.double(2, 3)).toBe(6);
+    expect(await fidelity.windowed([1, 2, 3], 2)).toEqual([[1, 2], [2, 3]]);
+    expect(await fidelity.scale(1, true)).toBe(1);
+    const source = generated.get("fidelity")!.files.get("bridge_fidelity_fixture.ts")!;
+    expect(source).toContain("async scale(x: unknown, ...args: Optionals<[flag: boolean | undefined, label: string | undefined]");
   });
 });
 
