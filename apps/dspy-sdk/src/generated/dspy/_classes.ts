@@ -328,7 +328,7 @@ export class Module extends BaseModule {
    * Defaults to `None` (prints to stdout). (default `None`)
    * @see Python: `dspy.primitives.module.Module.inspect_history`
    */
-  async inspectHistory(...args: Optionals<[n: number | bigint | undefined, file: PyRef<"typing.TextIO"> | null | undefined], {
+  async inspectHistory(...args: FixedOptionals<[n: number | bigint | undefined], [file: unknown], {
     /**
      * The number of recent history entries to display.
      * Defaults to 1.
@@ -343,9 +343,9 @@ export class Module extends BaseModule {
      *
      * Default: `None`.
      */
-    file?: PyRef<"typing.TextIO"> | null;
+    file?: unknown;
   }>): Promise<null> {
-    return await this.$invoke("inspect_history", { names: ["n","file"], free: 2 }, args);
+    return await this.$invoke("inspect_history", { names: ["n","file"], free: 1 }, args);
   }
 
   /**
@@ -1281,7 +1281,7 @@ export class BaseLM extends PyObject<"dspy.clients.base_lm.BaseLM"> {
   /**
    * @see Python: `dspy.clients.base_lm.BaseLM.inspect_history`
    */
-  async inspectHistory(...args: Optionals<[n: number | bigint | undefined, file: PyRef<"typing.TextIO"> | null | undefined], {
+  async inspectHistory(...args: FixedOptionals<[n: number | bigint | undefined], [file: unknown], {
     /**
      * Default: `1`.
      */
@@ -1289,9 +1289,9 @@ export class BaseLM extends PyObject<"dspy.clients.base_lm.BaseLM"> {
     /**
      * Default: `None`.
      */
-    file?: PyRef<"typing.TextIO"> | null;
+    file?: unknown;
   }>): Promise<null> {
-    return await this.$invoke("inspect_history", { names: ["n","file"], free: 2 }, args);
+    return await this.$invoke("inspect_history", { names: ["n","file"], free: 1 }, args);
   }
 
   /**
