@@ -163,7 +163,8 @@ def test_statistics_typevars_self_and_properties() -> None:
     }
     normal = m["NormalDist"]
     (from_samples,) = normal["classmethods"]
-    assert from_samples["returns"] == {"kind": "name", "name": "statistics.NormalDist", "self": True}
+    self_type = {"kind": "name", "name": "statistics.NormalDist", "self": True}
+    assert from_samples["returns"] == self_type
     props = {p["name"]: p for p in normal["properties"]}
     assert props["mean"]["annotation"] == FLOAT
     assert props["mean"]["doc"] == "Arithmetic mean of the normal distribution."

@@ -12,4 +12,4 @@ __all__ = ["Meter", "Shape", "Square", "double", "scale", "windowed"]
 
 for _name in __all__:
     if hasattr(globals()[_name], "__module__"):
-        setattr(globals()[_name], "__module__", "bridge_fidelity_fixture")
+        globals()[_name].__module__ = "bridge_fidelity_fixture"
