@@ -4,7 +4,7 @@
 // BRIDGE_DSPY_API_KEY (or the provider's own variable) to use a real model.
 import { PythonError } from "@bridge/runtime";
 import { createDspyBridge, modelFromEnv } from "./dspy-bridge.js";
-import { Prediction, createDspy } from "./generated/dspy/index.js";
+import { createDspy } from "./generated/dspy/index.js";
 
 const model = modelFromEnv([
   { answer: "Paris" },
@@ -22,12 +22,12 @@ try {
   // dspy.Predict("question -> answer"): a typed class over the Python object.
   await using predict = await dspy.Predict.create("question -> answer");
   const question = "What is the capital of France?";
-  // Predict.__call__(**kwargs) takes keyword arguments: callWith(kwargs)().
-  const prediction = (await predict.callWith({ question })()) as Prediction;
+  // Predict.__call__(**kwargs): keyword arguments in one object; the result is a typed Prediction.
+  const prediction = await predict.call({ question });
   console.log(`Predict         ${question} -> ${String(await prediction.get("answer"))}`);
 
   await using cot = await dspy.ChainOfThought.create("question -> answer");
-  const thought = await cot.callWith({ question: "Which city is the Eiffel Tower in?" })();
+  const thought = await cot.call({ question: "Which city is the Eiffel Tower in?" });
   console.log(`ChainOfThought  reasoning: ${String(await thought.get("reasoning"))}`);
   console.log(`                answer:    ${String(await thought.get("answer"))}`);
   console.log(`                fields:    ${JSON.stringify(await thought.keys())}`);

@@ -15,6 +15,8 @@ export interface DescriptorDocument {
   packages: Record<string, string>;
   modules: ModuleDescriptor[];
   warnings: DescriptorWarning[];
+  /** Classes that described classes inherit from but no described module exports (so generated classes can extend them). */
+  base_classes?: ClassDescriptor[];
 }
 
 export interface DescriptorWarning {
@@ -70,6 +72,14 @@ export interface FunctionDescriptor {
   doc: DocDescriptor;
   source: "griffe" | "inspect";
   typed: boolean;
+  /** The `@overload` signatures (from the source or any `.pyi`), when there are several. */
+  overloads?: OverloadDescriptor[];
+}
+
+/** One `@overload` of a function: its own parameters and return type. */
+export interface OverloadDescriptor {
+  params: ParamDescriptor[];
+  returns: TypeExpr | null;
 }
 
 export interface PropertyDescriptor {
@@ -109,6 +119,8 @@ export interface ClassDescriptor {
   properties: PropertyDescriptor[];
   call: FunctionDescriptor | null;
   shape?: ShapeDescriptor;
+  /** Special methods with a TypeScript form: `__str__`, `__repr__`, `__len__`, `__iter__`, `__contains__`, `__getitem__`, comparisons. */
+  dunders?: FunctionDescriptor[];
 }
 
 export interface ValueDescriptor {
@@ -131,7 +143,7 @@ export interface ModuleRefDescriptor {
 
 /** A structured Python annotation. */
 export type TypeExpr =
-  | { kind: "name"; name: string }
+  | { kind: "name"; name: string; self?: boolean }
   | { kind: "generic"; base: string; args: TypeExpr[] }
   | { kind: "tuple"; items: TypeExpr[]; variadic: boolean }
   | { kind: "union"; items: TypeExpr[] }

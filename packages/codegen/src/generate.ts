@@ -1,17 +1,24 @@
-import type {
-  ClassDescriptor,
-  DescriptorDocument,
-  FunctionDescriptor,
-  ModuleDescriptor,
-  ValueDescriptor,
-} from "./descriptor.js";
+import type { DescriptorDocument, FunctionDescriptor, ModuleDescriptor, ValueDescriptor } from "./descriptor.js";
+import { printMethod, signatureKey, type RuntimeSymbols } from "./emit-callable.js";
 import { jsdoc, type DocParts } from "./jsdoc.js";
-import { callableParams, layoutSignature, parameterList, positionalExpression, type Signature } from "./signature.js";
-import { camelCase, pascalModule, propertyKey, safeIdentifier } from "./ts-names.js";
-import { mapType, type MappedType, type TypeScope } from "./type-map.js";
+import {
+  CLASSES_FILE,
+  ClassIndex,
+  layoutCallable,
+  memberName,
+  type CallableModel,
+  type ClassInfo,
+  type MemberOverride,
+  type Naming,
+  type OverrideProblem,
+} from "./model.js";
+import { resolveOverrideType } from "./overrides.js";
+import { GeneratedFile, type Printable } from "./printer.js";
+import { pascalCase, pascalModule, propertyKey, safeIdentifier } from "./ts-names.js";
+import { mapType, type TsType, type TypeScope } from "./type-map.js";
 
 /** The version of this generator, written into every header. */
-export const CODEGEN_VERSION = "0.1.0";
+export const CODEGEN_VERSION = "0.2.0";
 
 /** How to generate one library (the manifest's `libraries.<name>` and `codegen`). */
 export interface GenerateOptions {
@@ -21,13 +28,16 @@ export interface GenerateOptions {
   rename?: Readonly<Record<string, string>>;
   /** Members (`name` or `Class.method`) to expose as async iterables. */
   streaming?: readonly string[];
-  /** `camelCase` (default) or `preserve` Python's snake_case for functions and methods. */
-  functionNaming?: "camelCase" | "preserve";
+  /** How names are written; default camelCase members, PascalCase classes. */
+  naming?: Partial<Naming>;
+  /** Types the introspection cannot know, written in TypeScript: `{ "Predict.__call__": { returns: "Prediction" } }`. */
+  members?: Readonly<Record<string, MemberOverride>>;
 }
 
 /** What one generated callable looks like to the fidelity report. */
 export interface CallableReport {
   python: string;
+  /** No `unknown` and no `PyRef` of a class that is not generated, in any parameter or the return. */
   typed: boolean;
   documented: boolean;
 }
@@ -36,53 +46,28 @@ export interface CallableReport {
 export interface GeneratedLibrary {
   files: Map<string, string>;
   callables: CallableReport[];
+  /** Overrides that name an unknown member or type (the CLI reports them with positions). */
+  problems: OverrideProblem[];
+  /** Python members whose TypeScript name had to change (a clash with PyObject's own). */
+  renamed: string[];
 }
 
-// Names PyObject itself uses; a Python member with one of these names gets a trailing `_`.
-const CLASS_RESERVED = new Set(["ref", "release", "toString", "constructor", "$call", "$get", "$set"]);
+const RUNTIME = "@bridge/runtime";
+// PyObject's own members; a Python member of one of these names gets a trailing `_`.
+const OBJECT_RESERVED = new Set(["ref", "release", "toString", "constructor", "$call", "$get", "$set", "$invoke"]);
+const NAMESPACE_RESERVED = new Set(["constructor", "$bridge", "$path", "$call", "$get", "$invoke"]);
 
-interface ClassInfo {
-  descriptor: ClassDescriptor;
-  tsName: string;
-  module: string;
-  /** TypedDicts are plain data: an interface, no runtime class. */
-  isInterface: boolean;
-}
-
-/**
- * Generates typed TypeScript modules for one described library: one file per Python
- * module and an `index.ts` with a `create<Library>(bridge)` binding. Output is
- * deterministic (same descriptors and options, same bytes).
- */
-export function generateLibrary(document: DescriptorDocument, options: GenerateOptions): GeneratedLibrary {
-  const classes = collectClasses(document);
-  const scope: TypeScope = { classFor: (qualname) => classes.get(qualname)?.tsName };
-  const callables: CallableReport[] = [];
-  const files = new Map<string, string>();
-  for (const module of document.modules) {
-    files.set(`${module.name}.ts`, new ModuleWriter(document, module, classes, scope, options, callables).write());
-  }
-  files.set("index.ts", indexFile(document, options));
-  return { files, callables };
-}
-
-function collectClasses(document: DescriptorDocument): Map<string, ClassInfo> {
-  const byKey = new Map<string, ClassInfo>();
-  const taken = new Set<string>();
-  for (const module of document.modules) {
-    for (const member of module.members) {
-      if (member.kind !== "class" || byKey.has(member.target)) continue;
-      let tsName = safeIdentifier(member.name);
-      if (taken.has(tsName)) tsName = `${pascalModule(module.name)}${tsName}`;
-      taken.add(tsName);
-      const info: ClassInfo = { descriptor: member, tsName, module: module.name, isInterface: member.shape?.kind === "typeddict" };
-      byKey.set(member.target, info);
-      byKey.set(member.qualname, info);
-      byKey.set(`${module.name}.${member.name}`, info);
-    }
-  }
-  return byKey;
-}
+/** Special methods and their TypeScript form (README: "Dunders"). */
+const DUNDERS: Record<string, string> = {
+  __str__: "str",
+  __repr__: "repr",
+  __len__: "len",
+  __contains__: "contains",
+  __getitem__: "getItem",
+  __setitem__: "setItem",
+  __delitem__: "delItem",
+};
+const COMPARISONS: Record<string, string> = { __lt__: "lt", __le__: "le", __gt__: "gt", __ge__: "ge", __eq__: "eq", __ne__: "ne" };
 
 function header(document: DescriptorDocument, what: string): string {
   const packages = Object.entries(document.packages)
@@ -94,351 +79,395 @@ function header(document: DescriptorDocument, what: string): string {
     `// (${packages ? `${packages}; ` : ""}Python ${document.python_version}; bridge_worker ${document.agent_version}).`,
     "// Do not edit: run `bridge generate`.",
     "",
+    "",
   ].join("\n");
 }
 
 function docParts(doc: { summary: string; description: string; examples: string[]; deprecated?: string }, python: string): DocParts {
-  return {
-    summary: doc.summary,
-    description: doc.description,
-    examples: doc.examples,
-    deprecated: doc.deprecated,
-    python,
-  };
+  return { summary: doc.summary, description: doc.description, examples: doc.examples, deprecated: doc.deprecated, python };
 }
 
-class ModuleWriter {
-  private readonly imports = new Map<string, Set<string>>();
-  private usesPyRef = false;
-  private readonly runtime = new Set<string>(["type Bridge", "type CallOptions"]);
+/** A class member as emitted, for inheritance decisions. */
+interface EmittedMember {
+  kind: "method" | "getter";
+  target: string;
+  key: string;
+}
+
+/**
+ * Generates typed TypeScript modules for one described library: `_classes.ts` with every
+ * generated class (bases first), one file per Python module with its bound module class,
+ * and an `index.ts` with `create<Library>(bridge)`. Deterministic: same descriptors and
+ * options, same bytes.
+ */
+export function generateLibrary(document: DescriptorDocument, options: GenerateOptions): GeneratedLibrary {
+  return new LibraryWriter(document, options).write();
+}
+
+class LibraryWriter {
+  private readonly naming: Naming;
+  private readonly classes: ClassIndex;
+  private readonly callables: CallableReport[] = [];
+  private readonly problems: OverrideProblem[] = [];
+  private readonly renamed: string[] = [];
+  private readonly usedOverrides = new Set<string>();
+  private readonly emitted = new Map<ClassInfo, Map<string, EmittedMember>>();
   private readonly pascal: string;
 
   constructor(
     private readonly document: DescriptorDocument,
-    private readonly module: ModuleDescriptor,
-    private readonly classes: Map<string, ClassInfo>,
-    private readonly scope: TypeScope,
     private readonly options: GenerateOptions,
-    private readonly callables: CallableReport[],
   ) {
-    this.pascal = pascalModule(module.name);
+    this.naming = { members: options.naming?.members ?? "camelCase", classes: options.naming?.classes ?? "PascalCase" };
+    this.classes = new ClassIndex(document, this.naming);
+    this.pascal = pascalModule(options.library);
   }
 
-  write(): string {
-    const body: string[] = [];
-    const ownClasses = this.module.members.filter(
-      (m): m is ClassDescriptor => m.kind === "class" && this.classes.get(m.target)?.module === this.module.name,
-    );
-    for (const cls of ownClasses) body.push(this.classDeclaration(cls));
-    body.push(this.moduleInterface());
-    body.push(this.binding());
-    const importLines = [...this.imports.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([from, names]) => `import { ${[...names].sort().join(", ")} } from "./${from}.js";`);
-    if (this.usesPyRef) this.runtime.add("type PyRef");
-    const text = body.join("\n");
-    for (const helper of ["positional", "stream", "wrapAs"]) if (text.includes(`${helper}(`)) this.runtime.add(helper);
-    const runtimeNames = [...this.runtime].sort((a, b) => a.replace("type ", "").localeCompare(b.replace("type ", "")));
-    const moduleDoc = jsdoc({ summary: this.module.doc.summary, description: this.module.doc.description, python: this.module.name });
-    return [
-      header(this.document, `Python module \`${this.module.name}\``),
-      moduleDoc ? `${moduleDoc.replace(/^\/\*\*/, "/**\n * @module")}` : "",
-      `import { ${runtimeNames.join(", ")} } from "@bridge/runtime";`,
-      ...importLines,
-      "",
-      body.join("\n"),
-    ].join("\n");
-  }
-
-  /** A TS type for a Python annotation, noting imports of generated classes from other files. */
-  private mapped(mapped: MappedType): string {
-    if (mapped.usesPyRef) this.usesPyRef = true;
-    for (const info of new Set(this.classes.values())) {
-      if (info.module !== this.module.name && new RegExp(`\\b${info.tsName}\\b`).test(mapped.ts)) {
-        const names = this.imports.get(info.module) ?? new Set<string>();
-        names.add(info.isInterface ? `type ${info.tsName}` : info.tsName);
-        this.imports.set(info.module, names);
+  write(): GeneratedLibrary {
+    const files = new Map<string, string>();
+    files.set(`${CLASSES_FILE}.ts`, this.classesFile());
+    for (const module of this.document.modules) files.set(`${module.name}.ts`, this.moduleFile(module));
+    files.set("index.ts", this.indexFile());
+    for (const key of Object.keys(this.options.members ?? {})) {
+      if (!this.usedOverrides.has(key)) {
+        this.problems.push({ path: ["members", key], message: `no generated member is named ${JSON.stringify(key)} (write "function", "Class.method" or "Class.__init__")` });
       }
     }
-    return mapped.ts;
+    return { files, callables: this.callables, problems: this.problems, renamed: this.renamed };
   }
 
-  private signature(fn: FunctionDescriptor, isMethod: boolean, indent: string): Signature {
-    const sig = layoutSignature(callableParams(fn, isMethod), this.scope, indent);
-    if (sig.usesPyRef) this.usesPyRef = true;
-    // Register imports for classes named in parameter types.
-    this.mapped({ ts: [...sig.params, sig.rest?.type ?? "", sig.kwargs?.type ?? ""].join(" "), hasUnknown: false, usesPyRef: false });
-    return sig;
-  }
+  // -- scopes ---------------------------------------------------------------------------
 
-  private isStreaming(fn: FunctionDescriptor, key: string): boolean {
-    return fn.is_generator || fn.is_async_generator || fn.streaming || (this.options.streaming ?? []).includes(key);
-  }
-
-  /** The TS return type and how to turn the raw result into it. */
-  private returns(fn: FunctionDescriptor, key: string): { type: string; typed: boolean; wrap: (expr: string) => string } {
-    if (this.isStreaming(fn, key)) {
-      const yielded = fn.returns?.kind === "generic" ? fn.returns.args[0] ?? null : null;
-      const item = mapType(yielded, "return", this.scope);
-      this.runtime.add("stream");
-      return { type: `AsyncIterable<${this.mapped(item)}>`, typed: !item.hasUnknown, wrap: (e) => `stream(${e})` };
-    }
-    const mapped = mapType(fn.returns, "return", this.scope);
-    const ts = this.mapped(mapped);
-    const cls = fn.returns?.kind === "name" ? this.classes.get(fn.returns.name) : undefined;
-    if (cls && !cls.isInterface) {
-      this.runtime.add("wrapAs");
-      return { type: ts, typed: !mapped.hasUnknown, wrap: (e) => `wrapAs(${cls.tsName}, ${e})` };
-    }
-    return { type: ts, typed: !mapped.hasUnknown, wrap: (e) => e };
-  }
-
-  private report(fn: FunctionDescriptor, python: string, sig: Signature, returnsTyped: boolean): void {
-    this.callables.push({ python, typed: sig.typed && returnsTyped, documented: fn.doc.summary.trim() !== "" });
-  }
-
-  private fnDoc(fn: FunctionDescriptor, sig: Signature, python: string, indent: string): string {
-    return jsdoc(
-      {
-        ...docParts(fn.doc, python),
-        params: sig.paramDocs,
-        returns: fn.returns_doc,
-        throws: fn.raises,
+  private scope(file: GeneratedFile, fileName: string): { scope: TypeScope; rt: RuntimeSymbols } {
+    const rt: RuntimeSymbols = { type: (n) => file.importType(n, RUNTIME), value: (n) => file.import(n, RUNTIME) };
+    const local = (name: string) => (fileName === CLASSES_FILE ? name : undefined);
+    const scope: TypeScope = {
+      classFor: (qualname) => {
+        const info = this.classes.get(qualname);
+        return info ? this.classRef(info, file, local) : undefined;
       },
-      indent,
-    );
+      runtimeType: rt.type,
+      runtimeValue: rt.value,
+    };
+    return { scope, rt };
   }
 
-  private name(pythonName: string, key: string): string {
+  private classRef(info: ClassInfo, file: GeneratedFile, local: (name: string) => string | undefined) {
+    const from = `./${CLASSES_FILE}.js`;
+    const type = local(info.tsName) ?? file.importType(info.tsName, from);
+    if (info.isInterface) return { type };
+    return { type, value: local(info.tsName) ?? file.import(info.tsName, from) };
+  }
+
+  private override(key: string): MemberOverride | undefined {
+    const found = this.options.members?.[key];
+    if (found) this.usedOverrides.add(key);
+    return found;
+  }
+
+  private layout(fn: FunctionDescriptor, tsName: string, pyName: string, python: string, scope: TypeScope, key: string, extra: { selfClass?: string; isInit?: boolean } = {}): CallableModel {
+    // An override of `Base.method` also holds where a subclass inherits that method.
+    const definedIn = fn.target.split(".").slice(-2).join(".");
+    const override = this.override(key) ?? (key.includes(".") && definedIn !== key ? this.override(definedIn) : undefined);
+    const model = layoutCallable(fn, tsName, pyName, python, {
+      scope,
+      naming: this.naming,
+      ...extra,
+      streaming: (this.options.streaming ?? []).includes(key),
+      ...(override ? { override } : {}),
+      overrideKey: key,
+      resolveOverride: (text, where) => this.resolveOverride(text, where, scope),
+    });
+    this.callables.push({ python, typed: model.typed, documented: model.documented });
+    return model;
+  }
+
+  private resolveOverride(text: string, where: string, scope: TypeScope): TsType {
+    const result = resolveOverrideType(text, (name) => {
+      const info = this.classes.ordered.find((c) => c.tsName === name);
+      return info ? scope.classFor(info.runtimeName) : undefined;
+    }, scope);
+    if (result.problem) this.problems.push({ path: ["members", ...overridePath(where)], message: result.problem });
+    return result.type;
+  }
+
+  private tsMemberName(pythonName: string, key: string, reserved: Set<string>, used: Set<string>): string {
     const renamed = this.options.rename?.[key];
-    if (renamed) return safeIdentifier(renamed);
-    if (pythonName === "__call__") return "call";
-    return safeIdentifier(this.options.functionNaming === "preserve" ? pythonName : camelCase(pythonName));
+    let name = renamed ? safeIdentifier(renamed) : pythonName === "__call__" ? "call" : memberName(pythonName, this.naming);
+    if (reserved.has(name)) {
+      this.renamed.push(`${key} -> ${name}_`);
+      name = `${name}_`;
+    }
+    while (used.has(name)) name = `${name}_`;
+    used.add(name);
+    return name;
   }
 
-  // -- classes ----------------------------------------------------------------------
+  // -- _classes.ts -------------------------------------------------------------------
 
-  private classDeclaration(cls: ClassDescriptor): string {
-    const info = this.classes.get(cls.target)!;
-    if (info.isInterface) return this.typedDict(cls, info);
-    this.runtime.add("PyObject");
-    const out: string[] = [];
-    out.push(jsdoc(docParts(cls.doc, cls.target)));
-    out.push(`export class ${info.tsName} extends PyObject<${JSON.stringify(cls.target)}> {\n`);
-    const members = new Set<string>();
-    const unique = (name: string) => {
-      let id = CLASS_RESERVED.has(name) ? `${name}_` : name;
-      while (members.has(id)) id = `${id}_`;
-      members.add(id);
-      return id;
+  private classesFile(): string {
+    const file = new GeneratedFile(header(this.document, `the classes of the \`${this.options.library}\` library`));
+    const { scope, rt } = this.scope(file, CLASSES_FILE);
+    const registrations: string[] = [];
+    for (const info of this.classes.ordered) {
+      if (info.isInterface) {
+        this.typedDict(file, info, scope);
+        continue;
+      }
+      this.classDeclaration(file, info, scope, rt);
+      registrations.push(`  bridge.registerClass(${JSON.stringify(info.runtimeName)}, ${info.tsName});\n`);
+      this.staticsDeclaration(file, info, scope, rt);
+    }
+    file.print(
+      jsdoc({ summary: `Makes objects of the \`${this.options.library}\` library's classes arrive as their generated classes on \`bridge\` (every generated module class calls it).` }),
+      "export function register", this.pascal, "Classes(bridge: ", rt.type("Bridge"), "): void {\n",
+      registrations.join(""),
+      "}",
+    );
+    return file.toString();
+  }
+
+  private typedDict(file: GeneratedFile, info: ClassInfo, scope: TypeScope): void {
+    const cls = info.descriptor;
+    file.print(jsdoc(docParts(cls.doc, cls.target)), "export interface ", info.tsName, " {");
+    for (const f of cls.shape?.fields ?? []) {
+      const type = mapType(f.annotation, "param", scope);
+      // Keys are data (the dict's keys): never renamed.
+      file.print(f.doc ? jsdoc({ summary: f.doc }, "  ") : "", "  ", propertyKey(f.name), f.required ? "" : "?", ": ", type.parts, ";");
+    }
+    file.print("}\n");
+  }
+
+  private chainMembers(info: ClassInfo | undefined): Map<string, EmittedMember> {
+    const out = new Map<string, EmittedMember>();
+    const chain: ClassInfo[] = [];
+    for (let at = info; at; at = at.base) chain.unshift(at);
+    for (const c of chain) for (const [name, m] of this.emitted.get(c) ?? []) out.set(name, m);
+    return out;
+  }
+
+  private classDeclaration(file: GeneratedFile, info: ClassInfo, scope: TypeScope, rt: RuntimeSymbols): void {
+    const cls = info.descriptor;
+    const inherited = this.chainMembers(info.base);
+    const used = new Set<string>();
+    const own = new Map<string, EmittedMember>();
+    const omit: string[] = [];
+    const body: Printable[] = [];
+    const selfScope = info.runtimeName;
+    const entries: Array<{ name: string; overrides: boolean; print: (override: boolean) => Printable }> = [];
+    let incompatible = false;
+    const place = (name: string, member: EmittedMember, print: (override: boolean) => Printable) => {
+      const base = inherited.get(name);
+      // Inherited as is: the same Python function (or an attribute of the same type).
+      if (base && base.key === member.key && base.kind === member.kind && (base.target === member.target || member.kind === "getter")) return;
+      own.set(name, member);
+      if (base && (base.kind !== member.kind || base.key !== member.key)) incompatible = true;
+      entries.push({ name, overrides: base !== undefined, print });
     };
     const methods = [...(cls.call ? [cls.call] : []), ...cls.methods.filter((m) => !m.name.startsWith("_"))];
     for (const method of methods) {
       const key = `${cls.name}.${method.name}`;
-      const pyName = method.name === "__call__" ? "" : method.name;
-      const tsName = unique(this.name(method.name, key));
-      const sig = this.signature(method, true, "  ");
-      const ret = this.returns(method, key);
-      this.report(method, `${cls.target}.${method.name}`, sig, ret.typed);
-      const doc = this.fnDoc(method, sig, `${cls.target}.${method.name}`, "  ");
-      const args = positionalExpression(sig);
-      if (sig.rest) {
-        this.runtime.add("type PyRef");
-        out.push(`${doc}  ${tsName}(${parameterList(sig, false)}): Promise<${ret.type}> {\n    return this.${tsName}With()(${[...sig.positional, `...${sig.rest.name}`].join(", ")});\n  }\n\n`);
-        out.push(
-          `  /** \`${tsName}\` with keyword arguments and call options. */\n  ${tsName}With(${sig.kwargs ? `kwargs${sig.kwargs.required ? "" : "?"}: ${sig.kwargs.type}, ` : ""}options?: CallOptions): (${parameterList(sig, false)}) => Promise<${ret.type}> {\n    return async (${[...sig.positional, `...${sig.rest.name}`].join(", ")}) => ${ret.wrap(`await this.$call(${JSON.stringify(pyName)}, ${args}, ${sig.kwargs ? "kwargs" : "undefined"}, options)`)};\n  }\n\n`,
-        );
-      } else {
-        out.push(
-          `${doc}  async ${tsName}(${parameterList(sig)}): Promise<${ret.type}> {\n    return ${ret.wrap(`await this.$call(${JSON.stringify(pyName)}, ${args}, ${sig.kwargs ? "kwargs" : "undefined"}, options)`)};\n  }\n\n`,
-        );
+      const tsName = this.tsMemberName(method.name, key, OBJECT_RESERVED, used);
+      const model = this.layout(method, tsName, method.name === "__call__" ? "" : method.name, `${cls.target}.${method.name}`, scope, key, { selfClass: selfScope });
+      place(tsName, { kind: "method", target: method.target, key: signatureKey(model, rt) }, (override) => printMethod(model, rt, { override }));
+    }
+    for (const dunder of cls.dunders ?? []) {
+      const key = `${cls.name}.${dunder.name}`;
+      const comparison = COMPARISONS[dunder.name];
+      const form = DUNDERS[dunder.name] ?? comparison;
+      if (dunder.name === "__iter__") {
+        if (used.has("[Symbol.asyncIterator]")) continue;
+        used.add("[Symbol.asyncIterator]");
+        const returns = mapType(dunder.returns, "return", { ...scope, selfClass: selfScope });
+        const item = dunder.returns?.kind === "generic" ? mapType(dunder.returns.args[0] ?? null, "return", scope) : mapType(null, "return", scope);
+        void returns;
+        this.callables.push({ python: `${cls.target}.__iter__`, typed: !item.unknown && !item.partial, documented: dunder.doc.summary.trim() !== "" });
+        const conv = item.conversion;
+        place("[Symbol.asyncIterator]", { kind: "method", target: dunder.target, key: `iter:${JSON.stringify(item.parts)}` }, (override) => [
+          jsdoc({ summary: "Iterates the Python object (`iter(obj)`), pulling items in batches.", python: `${cls.target}.__iter__` }, "  "),
+          "  ", override ? "override " : "", "[Symbol.asyncIterator](): AsyncIterator<", item.parts, "> {\n",
+          "    return ", rt.value("iterate"), "(this", conv ? [", ", conv] : "", ");\n  }\n\n",
+        ]);
+        continue;
       }
+      if (!form || used.has(form)) continue;
+      used.add(form);
+      if (comparison) {
+        const other = dunder.params.find((p) => p.kind !== "var_positional" && p.kind !== "var_keyword");
+        const type = mapType(other?.annotation ?? null, "param", scope);
+        this.callables.push({ python: `${cls.target}.${dunder.name}`, typed: !type.unknown && !type.partial, documented: true });
+        place(form, { kind: "method", target: dunder.target, key: `cmp:${JSON.stringify(type.parts)}` }, (override) => [
+          jsdoc({ summary: `\`self ${({ lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=" } as Record<string, string>)[comparison]} other\` as Python evaluates it.`, python: `${cls.target}.${dunder.name}` }, "  "),
+          "  ", override ? "override " : "", "async ", form, "(other: ", type.parts, ", options?: ", rt.type("CallOptions"), "): Promise<boolean> {\n",
+          "    return await ", rt.value("compare"), `("${comparison}", this, other, options);\n  }\n\n`,
+        ]);
+        continue;
+      }
+      const model = this.layout(dunder, form, dunder.name, `${cls.target}.${dunder.name}`, scope, key, { selfClass: selfScope });
+      if (!model.doc.summary) model.doc.summary = `Python's \`${{ str: "str(self)", repr: "repr(self)", len: "len(self)", contains: "item in self", getItem: "self[key]", setItem: "self[key] = value", delItem: "del self[key]" }[form] ?? dunder.name}\`.`;
+      place(form, { kind: "method", target: dunder.target, key: signatureKey(model, rt) }, (override) => printMethod(model, rt, { override }));
     }
     const shapeFields = new Map((cls.shape?.fields ?? []).map((f) => [f.name, f]));
     const properties = [
       ...cls.properties.filter((p) => !p.name.startsWith("_")),
-      ...[...shapeFields.values()]
-        .filter((f) => !cls.properties.some((p) => p.name === f.name))
-        .map((f) => ({ name: f.name, annotation: f.annotation, doc: f.doc })),
+      ...[...shapeFields.values()].filter((f) => !cls.properties.some((p) => p.name === f.name)).map((f) => ({ name: f.name, annotation: f.annotation, doc: f.doc })),
     ];
     for (const prop of properties) {
-      const tsName = unique(safeIdentifier(prop.name));
-      const type = this.mapped(mapType(prop.annotation, "return", this.scope));
-      out.push(`${jsdoc({ summary: prop.doc || `The \`${prop.name}\` attribute.`, python: `${cls.target}.${prop.name}` }, "  ")}  get ${tsName}(): Promise<${type}> {\n    return this.$get(${JSON.stringify(prop.name)});\n  }\n\n`);
+      const key = `${cls.name}.${prop.name}`;
+      const tsName = this.tsMemberName(prop.name, key, OBJECT_RESERVED, used);
+      const type = mapType(prop.annotation, "return", { ...scope, selfClass: selfScope });
+      const read: Printable = type.conversion
+        ? ["this.$get(", JSON.stringify(prop.name), ").then((value) => ", rt.value("convert"), "<", type.parts, ">(value, ", type.conversion, "))"]
+        : ["this.$get(", JSON.stringify(prop.name), ")"];
+      place(tsName, { kind: "getter", target: `${cls.target}.${prop.name}`, key: JSON.stringify(type.parts) }, (override) => [
+        jsdoc({ summary: prop.doc || `The \`${prop.name}\` attribute.`, python: `${cls.target}.${prop.name}` }, "  "),
+        "  ", override ? "override " : "", "get ", tsName, "(): Promise<", type.parts, "> {\n    return ", read, ";\n  }\n\n",
+      ]);
     }
-    const text = out.join("");
-    return `${text.replace(/\n\n$/, "\n")}}\n`;
-  }
-
-  private typedDict(cls: ClassDescriptor, info: ClassInfo): string {
-    const fields = (cls.shape?.fields ?? []).map((f) => {
-      const type = this.mapped(mapType(f.annotation, "param", this.scope));
-      return `${f.doc ? jsdoc({ summary: f.doc }, "  ") : ""}  ${propertyKey(f.name)}${f.required ? "" : "?"}: ${type};\n`;
-    });
-    return `${jsdoc(docParts(cls.doc, cls.target))}export interface ${info.tsName} {\n${fields.join("")}}\n`;
-  }
-
-  // -- the module object ------------------------------------------------------------
-
-  private members() {
-    return this.module.members.filter((m) => !m.name.startsWith("_"));
-  }
-
-  private moduleInterface(): string {
-    const lines: string[] = [];
-    for (const member of this.members()) {
-      if (member.kind === "function") lines.push(this.functionType(member));
-      else if (member.kind === "class") {
-        const info = this.classes.get(member.target);
-        if (info && !info.isInterface) lines.push(this.classStaticsType(member, info));
-      } else if (member.kind === "value") lines.push(this.valueType(member));
-      else if (member.kind === "module" && this.document.modules.some((m) => m.name === member.module)) {
-        const sub = pascalModule(member.module);
-        this.import(member.module, `type ${sub}Module`);
-        lines.push(`  /** The \`${member.module}\` module. */\n  readonly ${propertyKey(member.name)}: ${sub}Module;\n`);
-      }
+    this.emitted.set(info, own);
+    // A Python override that changes a signature: the base's type leaves out every member
+    // this class declares again (TypeScript would reject the override otherwise).
+    for (const entry of entries) {
+      if (incompatible && entry.overrides) omit.push(entry.name);
+      body.push(entry.print(!incompatible && entry.overrides));
     }
-    return `${jsdoc({ summary: `The \`${this.module.name}\` module, bound to a bridge by \`bind${this.pascal}(bridge)\`.`, python: this.module.name })}export interface ${this.pascal}Module {\n${lines.join("\n")}}\n`;
+    const base: Printable = info.base
+      ? omit.length
+        ? [rt.value("overriding"), "<", info.base.tsName, ", ", omit.map((n) => (n === "[Symbol.asyncIterator]" ? "typeof Symbol.asyncIterator" : JSON.stringify(n))).join(" | "), ">(", info.base.tsName, ")"]
+        : info.base.tsName
+      : [rt.value("PyObject"), "<", JSON.stringify(info.runtimeName), ">"];
+    file.print(jsdoc(docParts(cls.doc, cls.target)), "export class ", info.tsName, " extends ", base, " {");
+    file.write(...body);
+    file.print("}\n");
   }
 
-  private import(module: string, name: string): void {
-    if (module === this.module.name) return;
-    const names = this.imports.get(module) ?? new Set<string>();
-    names.add(name);
-    this.imports.set(module, names);
-  }
-
-  private functionType(fn: FunctionDescriptor): string {
-    const key = fn.name;
-    const sig = this.signature(fn, false, "  ");
-    const ret = this.returns(fn, key);
-    this.report(fn, fn.target, sig, ret.typed);
-    const doc = this.fnDoc(fn, sig, fn.target, "  ");
-    const name = propertyKey(this.name(fn.name, key));
-    if (sig.rest) {
-      const call = `(${parameterList(sig, false)}) => Promise<${ret.type}>`;
-      return `${doc}  readonly ${name}: ${sig.kwargs?.required ? "" : `(${call}) & `}{\n    /** With keyword arguments and call options. */\n    with(${sig.kwargs ? `kwargs${sig.kwargs.required ? "" : "?"}: ${sig.kwargs.type.replace(/\n/g, "\n  ")}, ` : ""}options?: CallOptions): ${call};\n  };\n`;
+  private staticsDeclaration(file: GeneratedFile, info: ClassInfo, scope: TypeScope, rt: RuntimeSymbols): void {
+    if (info.supportOnly) return;
+    const cls = info.descriptor;
+    const used = new Set<string>(["create"]);
+    const body: Printable[] = [];
+    if (cls.constructor) {
+      const model = this.layout(cls.constructor, "create", "", `${cls.target}.__init__`, scope, `${cls.name}.__init__`, { isInit: true });
+      model.signature.returns = { parts: info.tsName, unknown: false, partial: false, plain: false, conversion: info.tsName };
+      for (const o of model.overloads) o.returns = model.signature.returns;
+      model.doc = { ...model.doc, summary: `Creates a \`${cls.name}\` in Python.`, description: undefined, examples: [], returns: undefined, python: cls.target };
+      body.push(printMethod(model, rt));
     }
-    return `${doc}  ${name}(${parameterList(sig)}): Promise<${ret.type}>;\n`;
-  }
-
-  private classStaticsType(cls: ClassDescriptor, info: ClassInfo): string {
-    if (info.module !== this.module.name) this.import(info.module, info.tsName);
-    const lines: string[] = [];
-    const ctor = cls.constructor;
-    const ctorSig = ctor ? this.signature(ctor, true, "    ") : undefined;
-    if (ctor && ctorSig) this.report(ctor, `${cls.target}.__init__`, ctorSig, true);
-    const ctorParams = ctorSig ? parameterList(ctorSig) : "options?: CallOptions";
-    lines.push(`${jsdoc({ summary: `Creates a \`${cls.name}\` in Python.`, params: ctorSig?.paramDocs ?? [], python: cls.target }, "    ")}    create(${ctorSig?.rest ? `${parameterList(ctorSig, false)}` : ctorParams}): Promise<${info.tsName}>;\n`);
     for (const fn of [...cls.classmethods, ...cls.staticmethods].filter((m) => !m.name.startsWith("_"))) {
       const key = `${cls.name}.${fn.name}`;
-      const sig = this.signature(fn, cls.classmethods.includes(fn), "    ");
-      const ret = this.returns(fn, key);
-      this.report(fn, `${cls.target}.${fn.name}`, sig, ret.typed);
-      const params = sig.rest ? parameterList(sig, false) : parameterList(sig);
-      lines.push(`${this.fnDoc(fn, sig, `${cls.target}.${fn.name}`, "    ")}    ${propertyKey(this.name(fn.name, key))}(${params}): Promise<${ret.type}>;\n`);
+      const tsName = this.tsMemberName(fn.name, key, NAMESPACE_RESERVED, used);
+      const model = this.layout(fn, tsName, fn.name, `${cls.target}.${fn.name}`, scope, key);
+      body.push(printMethod(model, rt));
     }
-    return `${jsdoc(docParts(cls.doc, cls.target), "  ")}  readonly ${propertyKey(cls.name)}: {\n${lines.join("")}  };\n`;
+    file.print(
+      jsdoc({ summary: `The Python class \`${cls.name}\` bound to a bridge: its constructor (\`create\`), class and static methods.`, python: cls.target }),
+      "export class ", info.tsName, "Statics extends ", rt.value("PyNamespace"), " {",
+    );
+    file.write(...body);
+    file.print("}\n");
   }
 
-  private valueType(value: ValueDescriptor): string {
-    const doc = jsdoc({ summary: value.doc.summary || `\`${value.qualname}\` (${value.repr.length > 60 ? value.type : value.repr}).`, python: value.qualname }, "  ");
-    if (isInlineable(value)) return `${doc}  readonly ${propertyKey(value.name)}: ${inlineType(value.value)};\n`;
-    const type = this.mapped(mapType(value.annotation ?? { kind: "name", name: value.type }, "return", this.scope));
-    return `${doc}  ${propertyKey(value.name)}(options?: CallOptions): Promise<${type}>;\n`;
+  // -- module files ----------------------------------------------------------------------
+
+  private moduleClassName(module: string): string {
+    return `${pascalModule(module)}Module`;
   }
 
-  private binding(): string {
-    const target = (name: string) => JSON.stringify(`${this.module.name}:${name}`);
-    const entries: string[] = [];
-    const registrations: string[] = [];
-    for (const member of this.members()) {
-      const name = propertyKey(member.kind === "function" ? this.name(member.name, member.name) : member.name);
+  private moduleFile(module: ModuleDescriptor): string {
+    const file = new GeneratedFile(header(this.document, `Python module \`${module.name}\``));
+    const { scope, rt } = this.scope(file, module.name);
+    const used = new Set<string>();
+    const fields: Printable[] = [];
+    const init: Printable[] = [];
+    const body: Printable[] = [];
+    const children = new Map<string, string>();
+    for (const member of module.members) if (member.kind === "module" && this.document.modules.some((m) => m.name === member.module)) children.set(member.name, member.module);
+    for (const other of this.document.modules) {
+      const parent = other.name.slice(0, other.name.lastIndexOf("."));
+      const last = other.name.slice(other.name.lastIndexOf(".") + 1);
+      if (parent === module.name && ![...children.values()].includes(other.name) && !last.startsWith("_")) children.set(last, other.name);
+    }
+    for (const member of module.members.filter((m) => !m.name.startsWith("_"))) {
       if (member.kind === "function") {
-        const sig = layoutSignature(callableParams(member, false), this.scope, "    ");
-        const ret = this.returns(member, member.name);
-        const args = positionalExpression(sig);
-        const params = [...sig.positional, ...(sig.rest ? [`...${sig.rest.name}`] : [])];
-        if (sig.rest) {
-          const helper = `${safeIdentifier(member.name)}With`;
-          const fnType = `(${parameterList(sig, false)}) => Promise<${ret.type}>`;
-          const kwargsParam = sig.kwargs ? `kwargs${sig.kwargs.required ? "" : "?"}: ${sig.kwargs.type.replace(/\n/g, "\n  ")}` : "kwargs?: undefined";
-          entries.push(
-            `  const ${helper} = (${kwargsParam}, options?: CallOptions): ${fnType} =>\n    async (${params.join(", ")}) =>\n      ${ret.wrap(`await bridge.call(${target(member.name)}, ${args}, kwargs, options)`)};\n`,
-          );
-          // Required keyword-only parameters: only `.with(kwargs)` can call it.
-          entries.push(sig.kwargs?.required ? `    ${name}: { with: ${helper} },\n` : `    ${name}: Object.assign(${helper}(), { with: ${helper} }),\n`);
-        } else {
-          entries.push(`    ${name}: async (${[...sig.positional, ...(sig.kwargs ? ["kwargs"] : []), "options"].join(", ")}) =>\n      ${ret.wrap(`await bridge.call(${target(member.name)}, ${args}, ${sig.kwargs ? "kwargs" : "undefined"}, options)`)},\n`);
-        }
+        const tsName = this.tsMemberName(member.name, member.name, NAMESPACE_RESERVED, used);
+        const model = this.layout(member, tsName, member.name, member.target, scope, member.name);
+        body.push(printMethod(model, rt));
       } else if (member.kind === "class") {
         const info = this.classes.get(member.target);
         if (!info || info.isInterface) continue;
-        if (info.module === this.module.name) {
-          for (const key of new Set([member.target, member.qualname])) registrations.push(`  bridge.registerClass(${JSON.stringify(key)}, ${info.tsName});\n`);
-        }
-        this.runtime.add("wrapAs");
-        const statics: string[] = [];
-        const ctorSig = member.constructor ? layoutSignature(callableParams(member.constructor, true), this.scope, "      ") : undefined;
-        const ctorParams = ctorSig ? [...ctorSig.positional, ...(ctorSig.rest ? [`...${ctorSig.rest.name}`] : ctorSig.kwargs ? ["kwargs"] : []), ...(ctorSig.rest ? [] : ["options"])] : ["options"];
-        const ctorArgs = ctorSig ? positionalExpression(ctorSig) : "[]";
-        statics.push(`      create: async (${ctorParams.join(", ")}) =>\n        wrapAs(${info.tsName}, await bridge.call(${target(member.name)}, ${ctorArgs}, ${ctorSig?.kwargs && !ctorSig.rest ? "kwargs" : "undefined"}, ${ctorSig?.rest ? "undefined" : "options"})),\n`);
-        for (const fn of [...member.classmethods, ...member.staticmethods].filter((m) => !m.name.startsWith("_"))) {
-          const key = `${member.name}.${fn.name}`;
-          const sig = layoutSignature(callableParams(fn, member.classmethods.includes(fn)), this.scope, "      ");
-          const ret = this.returns(fn, key);
-          const params = [...sig.positional, ...(sig.rest ? [`...${sig.rest.name}`] : sig.kwargs ? ["kwargs"] : []), ...(sig.rest ? [] : ["options"])];
-          statics.push(`      ${propertyKey(this.name(fn.name, key))}: async (${params.join(", ")}) =>\n        ${ret.wrap(`await bridge.call(${target(`${member.name}.${fn.name}`)}, ${positionalExpression(sig)}, ${sig.kwargs && !sig.rest ? "kwargs" : "undefined"}, ${sig.rest ? "undefined" : "options"})`)},\n`);
-        }
-        entries.push(`    ${propertyKey(member.name)}: {\n${statics.join("")}    },\n`);
+        const name = this.tsMemberName(this.naming.classes === "PascalCase" ? pascalCase(member.name) : member.name, `${member.name}`, NAMESPACE_RESERVED, used);
+        const statics = file.import(`${info.tsName}Statics`, `./${CLASSES_FILE}.js`);
+        fields.push(jsdoc(docParts(member.doc, member.target), "  "), "  readonly ", propertyKey(name), ": ", statics, ";\n");
+        init.push("    this.", name, " = new ", statics, "(bridge, ", JSON.stringify(`${module.name}:${member.name}`), ");\n");
       } else if (member.kind === "value") {
-        entries.push(
-          isInlineable(member)
-            ? `    ${name}: ${JSON.stringify(member.value)},\n`
-            : `    ${name}: (options) => bridge.get(${target(member.name)}, options),\n`,
-        );
-      } else if (member.kind === "module" && this.document.modules.some((m) => m.name === member.module)) {
-        const sub = pascalModule(member.module);
-        this.import(member.module, `bind${sub}`);
-        entries.push(`    ${name}: bind${sub}(bridge),\n`);
+        this.value(member, used, fields, body, scope);
       }
     }
-    const helpers = entries.filter((e) => e.startsWith("  const "));
-    const props = entries.filter((e) => !e.startsWith("  const "));
-    return `${jsdoc({ summary: `Binds the \`${this.module.name}\` module to a bridge; registers its classes so their objects arrive typed.`, python: this.module.name })}export function bind${this.pascal}(bridge: Bridge): ${this.pascal}Module {\n${registrations.join("")}${helpers.join("")}  return {\n${props.join("")}  };\n}\n`;
+    for (const [name, sub] of [...children].sort(([a], [b]) => a.localeCompare(b))) {
+      const tsName = this.tsMemberName(name, name, NAMESPACE_RESERVED, used);
+      const cls = file.import(this.moduleClassName(sub), `./${sub}.js`);
+      fields.push(`  /** The \`${sub}\` module. */\n`, "  readonly ", tsName, ": ", cls, ";\n");
+      init.push("    this.", tsName, " = new ", cls, "(bridge);\n");
+    }
+    const moduleDoc = jsdoc({ summary: module.doc.summary, description: module.doc.description, python: module.name });
+    if (moduleDoc) file.print(moduleDoc.replace(/^\/\*\*/, "/**\n * @module"));
+    const register = file.import(`register${this.pascal}Classes`, `./${CLASSES_FILE}.js`);
+    file.print(
+      jsdoc({ summary: `The \`${module.name}\` module bound to a bridge (\`new ${this.moduleClassName(module.name)}(bridge)\`); its classes are registered, so their objects arrive typed.`, python: module.name }),
+      "export class ", this.moduleClassName(module.name), " extends ", rt.value("PyNamespace"), " {",
+    );
+    file.write(...fields);
+    file.print("\n  constructor(bridge: ", rt.type("Bridge"), ") {\n    super(bridge, ", JSON.stringify(module.name), ");\n    ", register, "(bridge);");
+    file.write(...init);
+    file.print("  }\n");
+    file.write(...body);
+    file.print("}");
+    return file.toString();
   }
+
+  private value(value: ValueDescriptor, used: Set<string>, fields: Printable[], body: Printable[], scope: TypeScope): void {
+    const tsName = this.tsMemberName(value.name, value.name, NAMESPACE_RESERVED, used);
+    const doc = jsdoc({ summary: value.doc.summary || `\`${value.qualname}\` (${value.repr.length > 60 ? value.type : value.repr}).`, python: value.qualname }, "  ");
+    if (isInlineable(value)) {
+      fields.push(doc, "  readonly ", tsName, ": ", inlineType(value.value), " = ", JSON.stringify(value.value), ";\n");
+      return;
+    }
+    const type = mapType(value.annotation ?? { kind: "name", name: value.type }, "return", scope);
+    body.push(doc, "  get ", tsName, "(): Promise<", type.parts, "> {\n    return ", type.conversion ? ["this.$get(", JSON.stringify(value.name), ").then((value) => ", scope.runtimeValue("convert"), "<", type.parts, ">(value, ", type.conversion, "))"] : ["this.$get(", JSON.stringify(value.name), ")"], ";\n  }\n\n");
+  }
+
+  private indexFile(): string {
+    const file = new GeneratedFile(header(this.document, `the \`${this.options.library}\` library`));
+    const root = this.document.modules.find((m) => m.name === this.document.module) ?? this.document.modules[0];
+    file.print(`export * from "./${CLASSES_FILE}.js";`);
+    for (const module of this.document.modules) file.print(`export * from "./${module.name}.js";`);
+    if (root) {
+      const cls = file.import(this.moduleClassName(root.name), `./${root.name}.js`);
+      file.print(
+        "\n",
+        jsdoc({ summary: `The \`${root.name}\` library, typed: \`const ${safeIdentifier(this.options.library)} = create${this.pascal}(bridge)\`.`, python: root.name }).trimEnd(),
+        "\nexport function create", this.pascal, "(bridge: ", file.importType("Bridge", RUNTIME), "): ", cls, " {\n  return new ", cls, "(bridge);\n}",
+      );
+    }
+    return file.toString();
+  }
+}
+
+function overridePath(where: string): string[] {
+  // where: "<member key>.returns" | "<member key>.kwargs" | "<member key>.params.<name>"
+  const params = where.lastIndexOf(".params.");
+  if (params >= 0) return [where.slice(0, params), "params", where.slice(params + ".params.".length)];
+  const dot = where.lastIndexOf(".");
+  return [where.slice(0, dot), where.slice(dot + 1)];
 }
 
 function isInlineable(value: ValueDescriptor): boolean {
   const v = value.value;
-  return (
-    value.name === value.name.toUpperCase() || typeof v === "number" || typeof v === "string" || typeof v === "boolean"
-  ) && (typeof v === "number" ? Number.isFinite(v) : typeof v === "string" || typeof v === "boolean");
+  return (value.name === value.name.toUpperCase() || typeof v === "number" || typeof v === "string" || typeof v === "boolean") &&
+    (typeof v === "number" ? Number.isFinite(v) : typeof v === "string" || typeof v === "boolean");
 }
 
 function inlineType(value: unknown): string {
   return typeof value === "string" ? "string" : typeof value === "number" ? "number" : "boolean";
 }
 
-function indexFile(document: DescriptorDocument, options: GenerateOptions): string {
-  const root = document.modules.find((m) => m.name === document.module) ?? document.modules[0];
-  const pascal = pascalModule(options.library);
-  const lines = [header(document, `the \`${options.library}\` library`)];
-  for (const module of document.modules) lines.push(`export * from "./${module.name}.js";`);
-  if (root) {
-    const rootPascal = pascalModule(root.name);
-    lines.push(
-      `import type { Bridge } from "@bridge/runtime";`,
-      `import { bind${rootPascal}, type ${rootPascal}Module } from "./${root.name}.js";`,
-      "",
-      jsdoc({
-        summary: `The \`${root.name}\` library, typed: \`const ${safeIdentifier(options.library)} = create${pascal}(bridge)\`.`,
-        python: root.name,
-      }).trimEnd(),
-      `export function create${pascal}(bridge: Bridge): ${rootPascal}Module {`,
-      `  return bind${rootPascal}(bridge);`,
-      "}",
-    );
-  }
-  return `${lines.join("\n")}\n`;
-}

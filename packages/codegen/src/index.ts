@@ -1,5 +1,6 @@
 export { generateLibrary, CODEGEN_VERSION } from "./generate.js";
 export type { GenerateOptions, GeneratedLibrary, CallableReport } from "./generate.js";
+export type { Naming, MemberOverride, OverrideProblem } from "./model.js";
 export { fidelityReport } from "./report.js";
 export type { FidelityReport } from "./report.js";
 export type * from "./descriptor.js";
@@ -7,5 +8,5 @@ export { DESCRIPTOR_SCHEMA_VERSION } from "./descriptor.js";
 
 // Building blocks, for tools built on the generator:
 export { mapType } from "./type-map.js";
-export type { TypeScope, MappedType, Direction } from "./type-map.js";
-export { safeIdentifier, camelCase } from "./ts-names.js";
+export type { TypeScope, TsType, Direction } from "./type-map.js";
+export { safeIdentifier, camelCase, pascalCase } from "./ts-names.js";

@@ -38,3 +38,10 @@ export function pascalModule(module: string): string {
     .map((part) => part[0]!.toUpperCase() + part.slice(1))
     .join("");
 }
+
+/** `float64` -> `Float64`, `_GUFunc_Nin2` -> `GUFuncNin2`: the PascalCase name of a class. */
+export function pascalCase(name: string): string {
+  const parts = name.split("_").filter(Boolean);
+  if (parts.length === 0) return name;
+  return parts.map((part) => part[0]!.toUpperCase() + part.slice(1)).join("");
+}

@@ -1,8 +1,8 @@
-export { parseManifest } from "./parse-manifest.js";
+export { parseManifest, positionIn } from "./parse-manifest.js";
 export type { ParseManifestOptions, ManifestFormat } from "./parse-manifest.js";
 export { loadManifest, findManifest } from "./load-manifest.js";
 export type { LoadedManifest } from "./load-manifest.js";
-export type { Manifest, LibraryConfig, SecretRef } from "./manifest-schema.js";
+export type { Manifest, LibraryConfig, MemberOverride, SecretRef } from "./manifest-schema.js";
 export { ManifestError } from "./manifest-error.js";
 export type { ManifestIssue, ManifestIssueCode, ManifestErrorOptions } from "./manifest-error.js";
 export { resolveSecret } from "./secrets.js";

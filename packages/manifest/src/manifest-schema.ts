@@ -19,14 +19,21 @@ export interface LibraryConfig {
   rename: Record<string, string>;
   /** Members exposed as async iterables. */
   streaming: string[];
-  /** `stateful` keeps objects alive on one worker between calls; `per_call` does not. Default `stateful`. */
-  session: "stateful" | "per_call";
-  /** Wire encoding of values. Only `msgpack` for now. */
-  serialization: "msgpack";
-  /** Default deadline for calls into this library. */
-  timeoutMs?: number;
-  /** Per-member facts: `pure` (no side effects), `cacheable` (results may be cached, optionally for `ttlMs`). */
-  members: Record<string, { pure?: boolean; cacheable?: boolean | { ttlMs: number } }>;
+  /**
+   * Types introspection cannot know, written in TypeScript, per member (`function`,
+   * `Class.method`, `Class.__init__`): `returns`, parameter types, the kwargs object.
+   */
+  members: Record<string, MemberOverride>;
+}
+
+/** A member's types as the generated code should declare them (TypeScript type text). */
+export interface MemberOverride {
+  /** The return type, e.g. `Prediction`. */
+  returns?: string;
+  /** Parameter types by Python parameter name. */
+  params?: Record<string, string>;
+  /** The type of the kwargs object, e.g. `{ question: string }`. */
+  kwargs?: string;
 }
 
 /** A validated manifest with every default applied. */
@@ -51,7 +58,7 @@ export interface Manifest {
     /** Where generated modules are written, relative to the manifest. Default `src/generated`. */
     outDir: string;
     /** How Python names become TypeScript names. */
-    naming: { functions: "camelCase" | "preserve"; classes: "PascalCase" | "preserve" };
+    naming: { members: "camelCase" | "preserve"; classes: "PascalCase" | "preserve" };
   };
   /** Telemetry (OpenTelemetry spans for calls). */
   telemetry: { enabled: boolean };
@@ -122,7 +129,6 @@ const E = {
   depth: "a non-negative integer",
   positive: "a positive integer",
   boolean: "true or false",
-  cacheable: "true, false or { ttlMs: <positive integer> }",
   outDir: "a relative directory path",
 } as const;
 
@@ -204,29 +210,20 @@ const pythonSchema = meta(
   { description: "The Python environment Bridge builds with uv." },
 );
 
-const cacheable = z.union(
-  [
-    z.boolean(expecting(E.cacheable)),
-    z.strictObject(
-      {
-        ttlMs: meta(positiveInt(), { description: "How long a cached result stays valid, in milliseconds." }),
-      },
-      expecting(E.cacheable),
-    ),
-  ],
-  expecting(E.cacheable),
-);
+const tsType = z.string(expecting("a TypeScript type such as \"Prediction\"")).min(1, expecting("a TypeScript type"));
 
 const memberSchema = z.strictObject(
   {
-    pure: meta(z.boolean(expecting(E.boolean)).exactOptional(), {
-      description: "The member has no side effects: calls may be reordered, retried or deduplicated.",
-    }),
-    cacheable: meta(cacheable.exactOptional(), {
-      description: "Results may be cached by arguments: true, or { ttlMs } to expire them.",
-    }),
+    returns: meta(tsType.exactOptional(), { description: "The return type, in TypeScript (a generated class name, string, number[] ...)." }),
+    params: meta(
+      z
+        .record(pythonName.refine(notProto, expecting(E.name)), tsType, expecting("a mapping from parameter names to TypeScript types"))
+        .exactOptional(),
+      { description: "Parameter types by Python parameter name, in TypeScript." },
+    ),
+    kwargs: meta(tsType.exactOptional(), { description: "The type of the keyword-arguments object, in TypeScript, e.g. { question: string }." }),
   },
-  expecting(E.mapping("pure, cacheable")),
+  expecting(E.mapping("returns, params, kwargs")),
 );
 
 const librarySchema = meta(
@@ -259,31 +256,21 @@ const librarySchema = meta(
           },
         ),
         streaming: meta(names.default([]), { description: "Members exposed as async iterables." }),
-        session: meta(
-          z.enum(["stateful", "per_call"], expecting('"stateful" or "per_call"')).default("stateful"),
-          {
-            description:
-              "stateful: objects live on one worker between calls; per_call: every call may run on any worker.",
-          },
-        ),
-        serialization: meta(z.literal("msgpack", expecting('"msgpack"')).default("msgpack"), {
-          description: "How values are encoded on the wire.",
-        }),
-        timeoutMs: meta(positiveInt().exactOptional(), {
-          description: "Default deadline for calls into this library, in milliseconds.",
-        }),
         members: meta(
           z
             .record(
               pythonName.refine(notProto, expecting(E.name)),
               memberSchema,
-              expecting("a mapping from Python names to { pure, cacheable }"),
+              expecting("a mapping from member names to { returns, params, kwargs }"),
             )
             .default({}),
-          { description: "Facts about individual members (pure, cacheable)." },
+          {
+            description: "Types introspection cannot know, per member, written in TypeScript.",
+            examples: [{ "Predict.__call__": { returns: "Prediction" } }],
+          },
         ),
       },
-      expecting(E.mapping("module and optionally include, exclude, depth, rename, streaming, session, ...")),
+      expecting(E.mapping("module and optionally include, exclude, depth, rename, streaming, members")),
     )
     .superRefine((library, ctx) => {
       const included = new Set(library.include ?? []);
@@ -315,16 +302,19 @@ const codegenSchema = meta(
       naming: z
         .strictObject(
           {
-            functions: meta(
+            members: meta(
               z.enum(["camelCase", "preserve"], expecting('"camelCase" or "preserve"')).default("camelCase"),
-              { description: "camelCase turns snake_case functions into camelCase; preserve keeps Python names." },
+              {
+                description:
+                  "Functions, methods, properties and declared keyword arguments: camelCase (mapped back on the wire) or preserve Python's names.",
+              },
             ),
             classes: meta(
               z.enum(["PascalCase", "preserve"], expecting('"PascalCase" or "preserve"')).default("PascalCase"),
               { description: "PascalCase normalizes class names; preserve keeps Python names." },
             ),
           },
-          expecting(E.mapping("functions, classes")),
+          expecting(E.mapping("members, classes")),
         )
         .prefault({}),
     },

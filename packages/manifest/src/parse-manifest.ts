@@ -175,3 +175,16 @@ export function parseManifest(text: string, options: ParseManifestOptions): Mani
   issues.sort((a, b) => a.line - b.line || a.column - b.column);
   throw new ManifestError(issues);
 }
+
+/**
+ * Where `path` (e.g. `["libraries", "dspy", "members", "Predict.__call__", "returns"]`)
+ * is written in a manifest's text: its line and column (the nearest written parent's
+ * when it is absent), for issues found after parsing (codegen overrides).
+ */
+export function positionIn(text: string, options: ParseManifestOptions, path: ReadonlyArray<string | number>): Position {
+  const format = options.format ?? formatOf(options.file);
+  const source = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const position = positionsOf(source);
+  const read = format === "json" ? readJson(source, options.file, position) : readYaml(source, options.file, position);
+  return position(read.locate([...path]));
+}

@@ -37,8 +37,8 @@ function parsesOrReports(text: string, format: ManifestFormat): void {
 
 const keys = fc.constantFrom(
   "version", "python", "libraries", "codegen", "telemetry", "pool", "dependencies", "module", "include",
-  "exclude", "depth", "rename", "streaming", "session", "serialization", "timeoutMs", "members", "pure",
-  "cacheable", "ttlMs", "env", "size", "threads", "maxInflight", "outDir", "naming", "indexUrl",
+  "exclude", "depth", "rename", "streaming", "members", "returns", "params",
+  "kwargs", "env", "size", "threads", "maxInflight", "outDir", "naming", "indexUrl",
   "extraIndexUrls", "enabled", "dspy", "__proto__", "constructor", "", "dependecies",
 );
 const leaves = fc.oneof(
@@ -145,9 +145,8 @@ describe("fuzzing: the hash depends on content only", () => {
         {
           module: name,
           depth: fc.nat({ max: 5 }),
-          session: fc.constantFrom("stateful", "per_call"),
           include: fc.array(name, { maxLength: 3 }),
-          timeoutMs: fc.integer({ min: 1, max: 10_000 }),
+          streaming: fc.array(name, { maxLength: 2 }),
         },
         { requiredKeys: ["module"] },
       ),

@@ -10,7 +10,7 @@ libraries:
   dspy:
     module: dspy
     include: [Predict, ChainOfThought]
-    timeoutMs: 120000
+    streaming: [streamify]
 pool:
   env:
     KEY: { env: OPENAI_API_KEY }
@@ -18,14 +18,14 @@ pool:
 
 /** The same content: keys reordered, comments gone, flow style, defaults spelled out. */
 const reordered = `pool: {env: {KEY: {env: OPENAI_API_KEY}}, size: 1}
-libraries: {dspy: {timeoutMs: 120000, include: [Predict, ChainOfThought], module: dspy, session: stateful}}
+libraries: {dspy: {streaming: [streamify], include: [Predict, ChainOfThought], module: dspy, depth: 1}}
 python: {dependencies: ["dspy>=3"], version: ">=3.10"}
 codegen: {outDir: src/generated}
 version: 1
 `;
 
 const json = JSON.stringify({
-  libraries: { dspy: { include: ["Predict", "ChainOfThought"], module: "dspy", timeoutMs: 120000 } },
+  libraries: { dspy: { include: ["Predict", "ChainOfThought"], module: "dspy", streaming: ["streamify"] } },
   pool: { env: { KEY: { env: "OPENAI_API_KEY" } } },
   python: { dependencies: ["dspy>=3"] },
   version: 1,
@@ -51,13 +51,13 @@ describe("manifestHash", () => {
   });
 
   it("changes when any setting changes", () => {
-    expect(hashOf(yaml.replace("120000", "60000"))).not.toBe(hashOf(yaml));
+    expect(hashOf(yaml.replace("streamify", "stream"))).not.toBe(hashOf(yaml));
     expect(hashOf(yaml.replace("OPENAI_API_KEY", "OTHER_KEY"))).not.toBe(hashOf(yaml));
   });
 
   it("hashes canonical JSON with sorted keys and secrets as references", () => {
     const canonical = canonicalManifest(parseManifest(yaml, { file: "m.bridge.yaml" }));
-    expect(canonical.startsWith('{"codegen":{"naming":{"classes":"PascalCase","functions":"camelCase"},"outDir":"src/generated"},"libraries":')).toBe(true);
+    expect(canonical.startsWith('{"codegen":{"naming":{"classes":"PascalCase","members":"camelCase"},"outDir":"src/generated"},"libraries":')).toBe(true);
     expect(canonical).toContain('"env":{"KEY":{"env":"OPENAI_API_KEY"}}');
     expect(canonical).not.toMatch(/\s"|"\s/);
   });

@@ -20,15 +20,12 @@ libraries:
     depth: 3
     rename: { "Predict.__call__": call }
     streaming: [streamify]
-    session: per_call
-    serialization: msgpack
-    timeoutMs: 120000
     members:
-      Example: { pure: true, cacheable: true }
-      Predict.forward: { cacheable: { ttlMs: 60000 } }
+      Predict.__call__: { returns: Prediction }
+      Predict.forward: { params: { question: string }, kwargs: "{ question: string }" }
 codegen:
   outDir: gen/py
-  naming: { functions: preserve, classes: preserve }
+  naming: { members: preserve, classes: preserve }
 telemetry:
   enabled: true
 pool:
@@ -57,16 +54,13 @@ const everyFieldParsed: Manifest = {
       depth: 3,
       rename: { "Predict.__call__": "call" },
       streaming: ["streamify"],
-      session: "per_call",
-      serialization: "msgpack",
-      timeoutMs: 120000,
       members: {
-        Example: { pure: true, cacheable: true },
-        "Predict.forward": { cacheable: { ttlMs: 60000 } },
+        "Predict.__call__": { returns: "Prediction" },
+        "Predict.forward": { params: { question: "string" }, kwargs: "{ question: string }" },
       },
     },
   },
-  codegen: { outDir: "gen/py", naming: { functions: "preserve", classes: "preserve" } },
+  codegen: { outDir: "gen/py", naming: { members: "preserve", classes: "preserve" } },
   telemetry: { enabled: true },
   pool: {
     size: 4,
@@ -83,7 +77,7 @@ describe("parseManifest", () => {
       version: 1,
       python: { version: ">=3.10", dependencies: [], extraIndexUrls: [] },
       libraries: {},
-      codegen: { outDir: "src/generated", naming: { functions: "camelCase", classes: "PascalCase" } },
+      codegen: { outDir: "src/generated", naming: { members: "camelCase", classes: "PascalCase" } },
       telemetry: { enabled: false },
       pool: { size: 1, startTimeoutMs: 30000, env: {} },
     });
@@ -98,8 +92,6 @@ describe("parseManifest", () => {
       depth: 1,
       rename: {},
       streaming: [],
-      session: "stateful",
-      serialization: "msgpack",
       members: {},
     });
     expect(library && "include" in library).toBe(false);

@@ -20,7 +20,7 @@ describe("README", () => {
     try {
       await import(/* @vite-ignore */ file);
       expect(log.mock.calls).toEqual([
-        ["stateful"],
+        [1],
         [64],
         ["sk-test"],
         ['dspy.bridge.yaml:5:5 libraries.dspy.depth: expected a non-negative integer, found "deep"'],

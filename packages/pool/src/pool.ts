@@ -54,9 +54,14 @@ export interface PoolOptions {
    * only. If it throws, the worker counts as failed to start.
    */
   setup?: (worker: WorkerInfo, invoke: (request: InvokeRequest, signal?: AbortSignal) => Promise<RawPayload>) => Promise<void>;
-  /** How often workers send heartbeats. Default: 500 ms. */
+  /** How often workers send heartbeats. Default: 1000 ms. */
   heartbeatMs?: number;
-  /** A worker silent this long (no heartbeat, no frame) is killed and replaced. Default: 4 heartbeats, at least 2000 ms. */
+  /**
+   * A worker silent this long (no heartbeat, no frame: Python code holding the GIL in C,
+   * a deadlock, a stopped process) is killed and replaced, its calls rejected with
+   * `worker_crashed`. Default: 30000 ms (legitimate C calls that hold the GIL, such as a
+   * huge `json.dumps`, must not be mistaken for hangs).
+   */
   unresponsiveMs?: number;
   /** Calls that may wait for a worker (all are starting or busy recycling). Default: 10000. */
   maxQueue?: number;
@@ -188,7 +193,7 @@ class WorkerPool implements Pool {
     size: number,
   ) {
     const workerPath = options.workerPath === false ? undefined : (options.workerPath ?? bundledWorkerPath());
-    const heartbeatMs = options.heartbeatMs ?? 500;
+    const heartbeatMs = options.heartbeatMs ?? 1000;
     const startTimeoutMs = options.startTimeoutMs ?? 30_000;
     this.maxQueue = options.maxQueue ?? 10_000;
     this.queueTimeoutMs = options.queueTimeoutMs ?? startTimeoutMs;
@@ -220,7 +225,7 @@ class WorkerPool implements Pool {
         breakerFailures: options.breaker?.failures ?? 5,
         breakerCooldownMs: options.breaker?.cooldownMs ?? 5000,
         heartbeatMs,
-        unresponsiveMs: options.unresponsiveMs ?? Math.max(2000, 4 * heartbeatMs),
+        unresponsiveMs: options.unresponsiveMs ?? Math.max(30_000, 4 * heartbeatMs),
         recycleAfterCalls: options.recycle?.maxCalls,
         recycleAfterMs: options.recycle?.maxAgeMs,
         recycleAboveRssBytes: options.recycle?.maxRssBytes,
@@ -315,12 +320,21 @@ class WorkerPool implements Pool {
 
   async describe(request: DescribeRequest, options: Omit<InvokeOptions, "workerId"> = {}): Promise<DescribeResponse> {
     const signal = callSignal(options.signal, options.timeoutMs);
-    const worker = this.pick(undefined) ?? (await this.waitForWorker(signal));
+    this.inflightTotal++;
+    this.updateRef();
+    let worker: LiveWorker | undefined;
     try {
+      worker = this.pick(undefined) ?? (await this.waitForWorker(signal));
       return await worker.connection.describe(request, signal);
     } catch (error) {
       const failure = callError(error, signal);
-      throw new BridgeError(failure.code, `describing ${request.module} failed: ${failure.rawMessage}`, { cause: failure, details: { worker: worker.info.id } });
+      throw new BridgeError(failure.code, `describing ${request.module} failed: ${failure.rawMessage}`, {
+        cause: failure,
+        details: worker ? { worker: worker.info.id } : {},
+      });
+    } finally {
+      this.inflightTotal--;
+      this.updateRef();
     }
   }
 

@@ -125,7 +125,17 @@ export class Supervisor {
   async start(): Promise<void> {
     await Promise.all(this.slots.map((slot) => this.startSlot(slot, true)));
     if (this.policy.heartbeatMs > 0) {
-      this.monitor = setInterval(() => this.check(), Math.max(50, Math.min(this.policy.heartbeatMs, this.policy.unresponsiveMs / 4)));
+      const every = Math.max(50, Math.min(this.policy.heartbeatMs, this.policy.unresponsiveMs / 4));
+      let last = performance.now();
+      this.monitor = setInterval(() => {
+        const now = performance.now();
+        const stalled = now - last > 2 * every;
+        last = now;
+        // A tick that comes late means this host's event loop was blocked (a long
+        // synchronous task): the workers' heartbeats wait unread in the sockets, so
+        // judge silence only once they have been read.
+        if (!stalled) this.check();
+      }, every);
       this.monitor.unref();
     }
   }

@@ -1,4 +1,5 @@
 import type { CallOptions } from "./call-options.js";
+import { pythonCall, type CallShape } from "./generated-support.js";
 import { PyRef } from "./py-ref.js";
 
 const asyncDispose: typeof Symbol.asyncDispose =
@@ -20,6 +21,12 @@ export abstract class PyObject<Type extends string = string> {
   /** Calls a method (`""` calls the object itself). */
   protected $call<T>(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> | undefined, options?: CallOptions): Promise<T> {
     return this.ref.call<T>(name, args, kwargs ?? {}, options);
+  }
+
+  /** Calls a method with arguments laid out as `shape` says (generated code's call shape). */
+  protected $invoke<T>(name: string, shape: CallShape, args: readonly unknown[]): Promise<T> {
+    const call = pythonCall(shape, args);
+    return this.ref.call<T>(name, call.args, call.kwargs, call.options);
   }
 
   /** Reads an attribute. */

@@ -99,6 +99,10 @@ def describe_class(
             out["call"] = entry
         else:
             out[{"method": "methods"}.get(kind, kind + "s")].append(entry)
+    if not typeddict:
+        dunders = _dunders(ctx, runtime, gcls, qualname, rel)
+        if dunders:
+            out["dunders"] = dunders
     if init_static is None and ctx.stubs:
         init_static = new_static  # typeshed declares many builtin classes with __new__
     if not typeddict and wanted("__init__"):
@@ -190,6 +194,8 @@ def _static_members(ctx: Context, runtime: type, gcls: Any) -> list[tuple[str, s
         if isinstance(target, griffe.Function):
             if stub_class and _raw(runtime, member) is None:
                 continue  # e.g. a method typeshed has for a later patch release
+            if "property" not in target.labels and not _exists(runtime, member):
+                continue  # declared statically, absent at run time (sklearn's set_*_request)
             labels = target.labels
             if "property" in labels:
                 out.append((member, "property", target))
@@ -204,6 +210,68 @@ def _static_members(ctx: Context, runtime: type, gcls: Any) -> list[tuple[str, s
                 out.append((member, "method", None))  # `__call__: _CallableT` in a stub
             else:
                 out.append((member, "property", target))
+    return out
+
+
+def _exists(cls: type, member: str) -> bool:
+    """Whether the class has ``member`` at run time (a descriptor may refuse it)."""
+    try:
+        return hasattr(cls, member)
+    except Exception:
+        return False
+
+
+#: Special methods the generator gives a TypeScript form (see packages/codegen/README.md).
+DUNDERS = (
+    "__str__",
+    "__repr__",
+    "__len__",
+    "__iter__",
+    "__contains__",
+    "__getitem__",
+    "__setitem__",
+    "__delitem__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__eq__",
+    "__ne__",
+)
+
+
+def _dunders(
+    ctx: Context, runtime: type, gcls: Any, qualname: str, rel: str
+) -> list[dict[str, Any]]:
+    """The special methods of :data:`DUNDERS` that the class or a base of its own package
+    defines (``object``'s and other packages' are left out)."""
+    out = []
+    for member in DUNDERS:
+        owner = next((k for k in runtime.__mro__ if member in vars(k)), None)
+        if owner is None or owner is object or not _own_package(ctx, owner):
+            continue
+        raw = vars(owner)[member]
+        if raw is None or not (
+            inspect.isroutine(raw) or isinstance(raw, (staticmethod, classmethod))
+        ):
+            continue  # e.g. __hash__ = None
+        if ctx.flt.excluded(f"{rel}.{member}"):
+            continue
+        static = None
+        if gcls is not None:
+            try:
+                static = final(gcls.all_members.get(member))
+            except Exception:
+                static = None
+        where = f"{qualname}.{member}"
+        try:
+            out.append(
+                describe_callable(
+                    ctx, name=member, qualname=where, runtime=raw, static=static, drop_first=True
+                )
+            )
+        except Exception as exc:
+            ctx.warn(where, "member_failed", f"{type(exc).__name__}: {exc}")
     return out
 
 

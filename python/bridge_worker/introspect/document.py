@@ -65,6 +65,7 @@ def describe(module_name: str, depth: int, include: list[str], exclude: list[str
         except Exception as exc:
             ctx.warn(top, "static_analysis_failed", f"griffe: {type(exc).__name__}: {exc}")
         modules = _walk(ctx, module, depth)
+        base_classes = _base_classes(ctx, modules)
     analyzers = {"griffe": _version("griffe")}
     if ctx.stubs:
         analyzers["typeshed_client"] = _version("typeshed_client")
@@ -78,6 +79,8 @@ def describe(module_name: str, depth: int, include: list[str], exclude: list[str
         "modules": modules,
         "warnings": ctx.warnings,
     }
+    if base_classes:
+        descriptor["base_classes"] = base_classes
     return Description(descriptor, [f"{w['path']}: {w['message']}" for w in ctx.warnings])
 
 
@@ -100,6 +103,52 @@ def packages(top: str) -> dict[str, str]:
         version = _version(dist)
         if version is not None:
             out[dist] = version
+    return out
+
+
+# -- base classes ----------------------------------------------------------------------
+
+
+def _base_classes(ctx: Context, modules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Classes of the package that described classes inherit from (their whole MRO) but
+    no described module exports, described whole, so that generated classes can extend
+    them and inherited members have one home."""
+    described = {
+        m["target"] for module in modules for m in module["members"] if m["kind"] == "class"
+    }
+    wanted: dict[str, type] = {}
+    for module in modules:
+        for member in module["members"]:
+            if member["kind"] != "class":
+                continue
+            runtime = static.runtime_class(member["target"])
+            for klass in getattr(runtime, "__mro__", ())[1:]:
+                if klass is object or klass.__module__.split(".")[0] != ctx.top:
+                    continue
+                path = f"{klass.__module__}.{klass.__qualname__}"
+                if "<" not in path and path not in described:
+                    wanted.setdefault(path, klass)
+    out = []
+    flt, ctx.flt = ctx.flt, Filter([], [])  # a base is described whole
+    try:
+        for path in sorted(wanted):
+            klass = wanted[path]
+            gobj = ctx.static.get(path) if ctx.static is not None else None
+            try:
+                out.append(
+                    describe_class(
+                        ctx,
+                        name=klass.__name__,
+                        qualname=path,
+                        runtime=klass,
+                        static=gobj,
+                        rel=path,
+                    )
+                )
+            except Exception as exc:
+                ctx.warn(path, "member_failed", f"{type(exc).__name__}: {exc}")
+    finally:
+        ctx.flt = flt
     return out
 
 
@@ -264,6 +313,8 @@ def describe_member(
     if inspect.isclass(obj):
         gobj = _static_for(ctx, gmod, name, qualname, obj)
         return describe_class(ctx, name=name, qualname=qualname, runtime=obj, static=gobj, rel=rel)
+    if _callable_object(obj):
+        return _described_callable_object(ctx, name, qualname, obj, gmod)
     if inspect.isroutine(obj) or isinstance(obj, functools.partial):
         gobj = _static_for(ctx, gmod, name, qualname, obj)
         bound = inspect.ismethod(obj)
@@ -276,6 +327,55 @@ def describe_member(
             drop_first=bound,
         )
     return _value(ctx, name, qualname, obj, gmod)
+
+
+def _callable_object(obj: Any) -> bool:
+    """An instance of a class with ``__call__`` (a numpy ufunc, a functools.cache...)."""
+    if inspect.isroutine(obj) or isinstance(obj, functools.partial) or inspect.isclass(obj):
+        return False
+    try:
+        return callable(obj) and not inspect.ismodule(obj)
+    except Exception:
+        return False
+
+
+def _described_callable_object(
+    ctx: Context, name: str, qualname: str, obj: Any, gmod: Any
+) -> dict[str, Any]:
+    """A callable object as the function it is called as: the ``__call__`` of the class
+    its annotation names (a stub's ``matmul: _GUFunc_Nin2_Nout1[...]``), else the runtime
+    signature."""
+    call = None
+    attr = final(gmod.members.get(name)) if isinstance(gmod, griffe.Module) else None
+    if (
+        isinstance(attr, griffe.Attribute)
+        and attr.annotation is not None
+        and ctx.static is not None
+    ):
+        expr = attr.annotation
+        expr = expr.left if isinstance(expr, griffe.ExprSubscript) else expr
+        try:
+            path = expr.canonical_path if isinstance(expr, griffe.Expr) else str(expr)
+        except Exception:
+            path = None
+        cls = ctx.static.get(path) if path else None
+        if isinstance(cls, griffe.Class):
+            try:
+                call = final(cls.all_members.get("__call__"))
+            except Exception:
+                call = None
+    target = plain_function(inspect.getattr_static(type(obj), "__call__", None))
+    if isinstance(call, griffe.Function) and is_static(call):
+        out = describe_callable(
+            ctx, name=name, qualname=qualname, runtime=target, static=call, drop_first=True
+        )
+    else:
+        out = describe_callable(ctx, name=name, qualname=qualname, runtime=obj, static=None)
+    if not out["doc"]["summary"]:
+        text = obj.__doc__ if isinstance(getattr(obj, "__doc__", None), str) else None
+        out["doc"] = docstrings.parse_text(text).as_doc()
+    out["target"] = qualname
+    return out
 
 
 def _value(ctx: Context, name: str, qualname: str, obj: Any, gmod: Any) -> dict[str, Any]:

@@ -101,7 +101,21 @@ def static_function(
     else:
         doc = _runtime_doc(runtime)
     runtime_defaults: dict[str, dict[str, Any]] | None = None
-    gparams = list(fn.parameters)
+    overloads = [
+        o for o in (getattr(fn, "overloads", None) or []) if isinstance(o, griffe.Function)
+    ]
+    signature = fn
+    if overloads and not _annotated(fn):
+        # The .pyi overloads (the package's own stubs, a -stubs package) type what the
+        # untyped implementation does not: one signature accepting every overload's calls.
+        from bridge_worker.introspect.stubs import combine
+
+        try:
+            signature = combine(fn.name, overloads, fn.parent)
+        except Exception:
+            signature = fn
+    own_defaults = {p.name: p.default for p in fn.parameters if p.default is not None}
+    gparams = list(signature.parameters)
     if drop_first and gparams and _STATIC_KINDS[gparams[0].kind.value] in _POSITIONAL:
         gparams = gparams[1:]
     params = []
@@ -114,6 +128,8 @@ def static_function(
         default = None
         if kind not in _VARIADIC and p.default is not None:
             default = _default_text(str(p.default))
+            if default["repr"] == "..." and p.name in own_defaults and signature is not fn:
+                default = _default_text(str(own_defaults[p.name]))
             if default["repr"] == "..." and ctx.stubs:  # a stub's default: ask the runtime
                 if runtime_defaults is None:
                     runtime_defaults = _runtime_defaults(runtime)
@@ -121,12 +137,12 @@ def static_function(
         params.append(_param(p.name, kind, annotation, default, item.text if item else ""))
     returns = None
     if not is_init:
-        returns = ctx.static_type(fn.returns, module, f"{qualname}(return)")
+        returns = ctx.static_type(signature.returns, module, f"{qualname}(return)")
         if returns is None and doc.returns is not None:
             returns = ctx.doc_type(doc.returns.annotation, module)
     flags = _runtime_flags(runtime) or _static_flags(fn)
     deprecated = doc.deprecated or _decorator_deprecation(fn) or _runtime_deprecation(runtime)
-    return _assemble(
+    described = _assemble(
         ctx,
         name=name,
         qualname=qualname,
@@ -140,6 +156,49 @@ def static_function(
         is_init=is_init,
         deprecated=deprecated,
     )
+    if len(overloads) >= 2:
+        described["overloads"] = [
+            _overload(ctx, o, module, qualname, drop_first, is_init, own_defaults)
+            for o in overloads[:_MAX_OVERLOADS]
+        ]
+    return described
+
+
+_MAX_OVERLOADS = 24
+
+
+def _annotated(fn: griffe.Function) -> bool:
+    """Whether the function's own signature carries annotations."""
+    return fn.returns is not None or any(
+        p.annotation is not None for p in fn.parameters if p.name not in ("self", "cls")
+    )
+
+
+def _overload(
+    ctx: Context,
+    fn: griffe.Function,
+    module: str,
+    qualname: str,
+    drop_first: bool,
+    is_init: bool,
+    own_defaults: dict[str, Any],
+) -> dict[str, Any]:
+    """One ``@overload``: its parameters and return type."""
+    gparams = list(fn.parameters)
+    if drop_first and gparams and _STATIC_KINDS[gparams[0].kind.value] in _POSITIONAL:
+        gparams = gparams[1:]
+    params = []
+    for p in gparams:
+        kind = _STATIC_KINDS[p.kind.value]
+        annotation = ctx.static_type(p.annotation, module, f"{qualname}({p.name})")
+        default = None
+        if kind not in _VARIADIC and p.default is not None:
+            default = _default_text(str(p.default))
+            if default["repr"] == "..." and p.name in own_defaults:
+                default = _default_text(str(own_defaults[p.name]))
+        params.append(_param(p.name, kind, annotation, default, ""))
+    returns = None if is_init else ctx.static_type(fn.returns, module, f"{qualname}(return)")
+    return {"params": params, "returns": returns}
 
 
 def _static_flags(fn: griffe.Function) -> tuple[bool, bool, bool]:

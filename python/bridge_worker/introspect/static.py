@@ -96,10 +96,11 @@ class StaticPackage:
         return found
 
     def canonical(self, obj: Any) -> str:
-        """Where ``obj`` is defined. With stubs, a class is named as at run time when its
-        module is imported (``_decimal.Decimal`` is ``decimal.Decimal``)."""
+        """Where ``obj`` is defined; a class is named as at run time, as its objects' refs
+        are (``httpx._urls.URL`` is ``httpx.URL``, httpx sets ``__module__``; the stubs'
+        ``_decimal.Decimal`` is ``decimal.Decimal``)."""
         path = obj.path
-        if self.stubs is None or not isinstance(obj, griffe.Class):
+        if not isinstance(obj, griffe.Class):
             return path
         return runtime_name(path) or path
 
@@ -214,6 +215,73 @@ def json_value(value: Any, depth: int = 0) -> tuple[bool, Any]:
     return False, None
 
 
+def _is_protocol(cls: Any) -> bool:
+    for base in cls.bases:
+        expr = base.left if isinstance(base, griffe.ExprSubscript) else base
+        try:
+            path = expr.canonical_path if isinstance(expr, griffe.Expr) else str(expr)
+        except Exception:
+            path = str(expr)
+        if tx.normalize_path(path) in ("typing.Protocol", "Protocol"):
+            return True
+    return False
+
+
+def _class_typevars(conv: Any, cls: Any) -> list[str]:
+    """The names of a generic class's type parameters (``Protocol[_T_co]``, ``Generic[T]``)."""
+    for base in cls.bases:
+        if isinstance(base, griffe.ExprSubscript):
+            piece = base.slice
+            items = list(piece.elements) if isinstance(piece, griffe.ExprTuple) else [piece]
+            names = []
+            for item in items:
+                converted = conv.convert(item)
+                if converted.get("kind") == "typevar":
+                    names.append(converted["name"])
+            if names:
+                return names
+    return []
+
+
+def _typevar_order(expr: TypeExpr) -> list[str]:
+    """TypeVar names in order of first appearance (a generic alias's parameters)."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("kind") == "typevar" and node["name"] not in out:
+                out.append(node["name"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(expr)
+    return out
+
+
+def _substitute(expr: TypeExpr, names: list[str], args: list[TypeExpr]) -> TypeExpr:
+    """``expr`` with the TypeVars ``names`` replaced by ``args`` (by position)."""
+    table = dict(zip(names, args, strict=False))
+    if not table:
+        return expr
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node.get("kind") == "typevar" and node["name"] in table:
+                return table[node["name"]]
+            out = {k: walk(v) for k, v in node.items()}
+            if out.get("kind") == "union":
+                return tx.union(out["items"])
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(expr)
+
+
 class ExprTypes(tx.Builder):
     """TypeExprs from griffe expressions (annotations, docstring types)."""
 
@@ -245,7 +313,7 @@ class ExprTypes(tx.Builder):
                 return self.fail(str(raw))
             piece = raw.slice
             args = list(piece.elements) if isinstance(piece, griffe.ExprTuple) else [piece]
-            return self.build(path, args, str(raw))
+            return self._subscript(path, args, str(raw))
         if isinstance(raw, griffe.ExprBinOp) and raw.operator == "|":
             return tx.union([self.convert(raw.left), self.convert(raw.right)])
         if isinstance(raw, griffe.ExprConstant):
@@ -298,19 +366,17 @@ class ExprTypes(tx.Builder):
             obj = self.pkg.get(path)
             if obj is not None:
                 return self.pkg.canonical(obj)
-            if self.pkg.stubs is not None:
-                return runtime_name(path) or path
-        return path
+        return runtime_name(path) or path
 
     def _named(self, expr: Any) -> TypeExpr:
         path = self._path(expr)
         if path is None:
             return self._from_runtime_name(expr)
         normalized = tx.normalize_path(path)
-        if normalized == "typing.Self" and self.pkg is not None and self.pkg.stubs is not None:
-            owner = _enclosing_class(expr)  # typeshed's `-> Self`: the class itself
+        if normalized == "typing.Self" and self.pkg is not None:
+            owner = _enclosing_class(expr)  # `-> Self`: the class it is written in
             if owner is not None:
-                return self.build(self.pkg.canonical(owner), None, str(expr))
+                return {**self.build(self.pkg.canonical(owner), None, str(expr)), "self": True}
         if normalized != path or self.pkg is None:
             return self.build(path, None, str(expr))
         obj = self.pkg.get(path)
@@ -319,7 +385,101 @@ class ExprTypes(tx.Builder):
         type_alias = getattr(griffe, "TypeAlias", None)
         if type_alias is not None and isinstance(obj, type_alias):
             return self._expand(path, obj, obj.value)
+        if isinstance(obj, griffe.Class) and _is_protocol(obj):
+            return self._protocol(path, obj, [])
         return self.build(path, None, str(expr))
+
+    def _subscript(self, path: str, args: list[Any], text: str) -> TypeExpr:
+        """``X[args]``: a generic alias or protocol is expanded with its type parameters
+        replaced by ``args``; anything else is built as a generic."""
+        normalized = tx.normalize_path(path)
+        if normalized == path and self.pkg is not None:
+            obj = self.pkg.get(path)
+            if (
+                isinstance(obj, griffe.Attribute)
+                and obj.value is not None
+                and (
+                    str(obj.annotation or "").endswith("TypeAlias")
+                    or isinstance(obj.value, (griffe.ExprSubscript, griffe.ExprBinOp))
+                )
+            ):
+                converted = [self.convert(a) for a in args]
+                expanded = self._expand(path, obj, obj.value)
+                return _substitute(expanded, _typevar_order(expanded), converted)
+            if isinstance(obj, griffe.Class) and _is_protocol(obj):
+                return self._protocol(path, obj, [self.convert(a) for a in args])
+        return self.build(path, args, text)
+
+    def _protocol(self, path: str, cls: Any, args: list[TypeExpr]) -> TypeExpr:
+        """A protocol as the values that satisfy it when they cross the bridge: a
+        sequence-, iterable-, callable-, path- or number-like protocol becomes that;
+        ``__array__`` an ndarray; any other is ``Any`` (never a class it is not)."""
+        if path in self._expanding:
+            return tx.any_()
+        self._expanding.add(path)
+        module, self.module = self.module, cls.module.path
+        try:
+            try:
+                members = {n: final(m) for n, m in cls.all_members.items()}
+            except Exception:
+                members = {n: final(m) for n, m in cls.members.items()}
+            params = _class_typevars(self, cls)
+
+            def returns(name: str) -> TypeExpr:
+                fn = members.get(name)
+                if isinstance(fn, griffe.Function) and fn.returns is not None:
+                    return _substitute(self.convert(fn.returns), params, args)
+                if isinstance(fn, griffe.Function) and fn.overloads:
+                    found = [o.returns for o in fn.overloads if o.returns is not None]
+                    if found:
+                        return _substitute(tx.union([self.convert(r) for r in found]), params, args)
+                return tx.any_()
+
+            public = {n for n in members if not n.startswith("_")}
+            if "__array__" in members:
+                return tx.name("numpy.ndarray")
+            if "__fspath__" in members:
+                return tx.name("builtins.str")
+            if "__getitem__" in members and "__len__" in members:
+                return tx.generic("collections.abc.Sequence", [returns("__getitem__")])
+            if "__iter__" in members and not public:
+                item = returns("__iter__")
+                inner = (
+                    item["args"][0]
+                    if item.get("kind") == "generic" and item.get("args")
+                    else tx.any_()
+                )
+                return tx.generic("collections.abc.Iterable", [inner])
+            if "__call__" in members and not public:
+                call = members["__call__"]
+                if isinstance(call, griffe.Function):
+                    plist = [
+                        p
+                        for p in list(call.parameters)[1:]
+                        if p.kind.value not in ("variadic positional", "variadic keyword")
+                    ]
+                    ps = [
+                        _substitute(self.convert(p.annotation), params, args)
+                        if p.annotation is not None
+                        else tx.any_()
+                        for p in plist
+                    ]
+                    return tx.callable_(ps, returns("__call__"))
+            for dunder, target in (
+                ("__float__", "builtins.float"),
+                ("__int__", "builtins.int"),
+                ("__index__", "builtins.int"),
+                # math.ceil/floor/trunc accept what has __ceil__ (...): numbers, here
+                ("__ceil__", "builtins.float"),
+                ("__floor__", "builtins.float"),
+                ("__trunc__", "builtins.float"),
+            ):
+                if dunder in members and not public:
+                    return tx.name(target)
+            return tx.any_()
+        finally:
+            self._expanding.discard(path)
+            self.module = module
 
     def _attribute(self, path: str, obj: Any, expr: Any) -> TypeExpr:
         value = obj.value

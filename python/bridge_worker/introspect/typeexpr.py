@@ -151,6 +151,10 @@ ALIASES.update(
         "typing.SupportsBytes": "builtins.bytes",
         "typing.TypeIs": "builtins.bool",
         "types.UnionType": "typing.Union",
+        # typeshed's spellings of "not typed yet" / "ignored"
+        "_typeshed.Incomplete": "typing.Any",
+        "_typeshed.Unused": "typing.Any",
+        "typing_extensions.Incomplete": "typing.Any",
         "typing.NoReturn": "typing.Never",
     }
 )
