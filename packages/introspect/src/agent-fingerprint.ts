@@ -7,15 +7,15 @@ let cached: string | undefined;
 
 /**
  * The introspection agent's identity for the snapshot key: bridge_worker's version
- * plus a hash of the code that shapes descriptors (bridge_worker/introspect/ and
- * describe.py), so a changed agent invalidates snapshots even under the same version,
- * and unrelated worker changes do not.
+ * plus a hash of the code that shapes descriptors (bridge_worker/introspect/; describe.py
+ * only carries them), so a changed agent invalidates snapshots even under the same
+ * version, and unrelated worker changes do not.
  */
 export function agentFingerprint(): string {
   if (cached) return cached;
   const root = join(bundledWorkerPath(), "bridge_worker");
   const hash = createHash("sha256");
-  const files = [join(root, "describe.py")];
+  const files: string[] = [];
   const dir = join(root, "introspect");
   if (existsSync(dir)) {
     for (const name of readdirSync(dir).filter((f) => f.endsWith(".py")).sort()) files.push(join(dir, name));

@@ -361,6 +361,9 @@ class WorkerPool implements Pool {
     this.closing = true;
     const closed = new BridgeError("unavailable", "the pool is closed");
     for (const waiter of this.waiters.splice(0)) waiter.reject(closed);
+    // Closing is work in flight: keep the event loop alive until the workers are gone.
+    this.referenced = true;
+    this.supervisor.setRef(true);
     await this.supervisor.close(options.drainMs ?? options.graceMs ?? 5000);
     this.runDir?.remove();
   }
