@@ -31,7 +31,7 @@ export function stream<T>(value: unknown, options?: { batchSize?: number }): Asy
     const items = value as Iterable<T>;
     return {
       [Symbol.asyncIterator]: async function* () {
-        yield* items;
+        for (const item of items) yield await Promise.resolve(item);
       },
     };
   }
@@ -148,7 +148,7 @@ export function pythonCall(shape: CallShape, given: readonly unknown[]): PythonC
     if (end > fixed && isPlainObject(last)) {
       if (end - 1 > fixed && isPlainObject(before) && (shape.varargs === "strict" || looksLikeOptions(last))) {
         kwargs = before;
-        options = last as CallOptions;
+        options = last;
         end -= 2;
       } else {
         kwargs = last;
@@ -233,10 +233,10 @@ function convertValue(value: unknown, conversion: Conversion): unknown {
       },
     };
   }
-  if ("array" in conversion) return Array.isArray(value) ? value.map((item) => convertValue(item, conversion.array)) : value;
+  if ("array" in conversion) return Array.isArray(value) ? (value as unknown[]).map((item) => convertValue(item, conversion.array)) : value;
   if ("tuple" in conversion) {
     if (!Array.isArray(value)) return value;
-    return value.map((item, i) => {
+    return (value as unknown[]).map((item, i) => {
       const inner = conversion.tuple[i];
       return inner ? convertValue(item, inner) : item;
     });
@@ -339,5 +339,5 @@ export function iterate<T>(self: PyObject, conversion?: Conversion): AsyncIterat
  * @private
  */
 export function overriding<T extends PyObject, K extends PropertyKey>(base: abstract new (ref: PyRef<never>) => T): abstract new (ref: PyRef<never>) => Omit<T, K> & PyObject {
-  return base as unknown as abstract new (ref: PyRef<never>) => Omit<T, K> & PyObject;
+  return base;
 }
