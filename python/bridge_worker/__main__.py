@@ -48,6 +48,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--token-file", default=None, help="file holding the worker's token")
     parser.add_argument(
+        "--spin-us",
+        type=int,
+        default=None,
+        help="local lane: poll this long for the next record before sleeping, when idle"
+        " (default: 50; 0 never polls)",
+    )
+    parser.add_argument(
         "--log-level",
         default="WARNING",
         type=str.upper,
@@ -158,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
         except OSError as exc:
             log.error("cannot bind %s: %s", opts.socket, exc)
             flush_and_exit(1)
-        lane.serve(worker, lane_socket)
+        lane.serve(worker, lane_socket, 50 if opts.spin_us is None else opts.spin_us)
         ready["socket"] = opts.socket
     heartbeat.start(worker)
 

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bridge_worker import PROTOCOL_VERSION, __version__, callbacks, streams
+from bridge_worker import PROTOCOL_VERSION, __version__, callbacks, streams, threads
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 from bridge_worker.calls import Call, current_call
 from bridge_worker.codec import Encoded
@@ -69,11 +69,16 @@ class Transport(Protocol):
 
 
 class Writer:
-    """Batches answers from many threads into few writes (see the module docstring)."""
+    """Batches answers from many threads into few writes (see the module docstring).
 
-    def __init__(self, transport: Transport, on_error: Any) -> None:
+    A thread running a batch of calls (threads.batching()) only queues its answers; the
+    batch's end, or the pool's watchdog when a call in it is slow, flushes them.
+    """
+
+    def __init__(self, transport: Transport, on_error: Any, pool: threads.Pool | None) -> None:
         self._transport = transport
         self._on_error = on_error
+        self._pool = pool
         self._lock = threading.Lock()
         self._entries: list[bytes] = []
         self._buffers: list[Any] = []
@@ -87,8 +92,16 @@ class Writer:
             self._entries.append(entry)
             if buffers:
                 self._buffers.extend(buffers)
-            if self._writing:
-                return  # the thread writing now sends this too
+        if self._pool is not None and threads.batching():
+            self._pool.hold(self)
+            return
+        self.flush()
+
+    def flush(self) -> None:
+        """Write everything queued (one write per round); returns at once if a write is on."""
+        with self._lock:
+            if self._writing or not self._entries:
+                return
             self._writing = True
         transport = self._transport
         while True:
@@ -121,7 +134,7 @@ class Connection:
         self.transport = transport
         self.name = name
         self.inline = transport.inline
-        self.writer = Writer(transport, self._write_failed)
+        self.writer = Writer(transport, self._write_failed, worker.pool)
         self.authenticated = worker.token is None
         self.handshaken = False
         #: Peer: what the host can decode.

@@ -110,11 +110,14 @@ export class WorkerConnection {
   heartbeat: Heartbeat | undefined;
   /** Called once when the channel ends or fails while not closing. */
   onBroken: (error: unknown) => void = () => undefined;
+  private spinning = false;
 
   constructor(
     readonly id: string,
     private readonly transport: ChannelTransport,
     private readonly events: ConnectionEvents,
+    /** After a write, keep the event loop polling (not sleeping) this long while answers are due. */
+    private readonly spinUs = 0,
   ) {
     transport.start(
       (frames) => this.dispatch(frames),
@@ -315,7 +318,28 @@ export class WorkerConnection {
       const { envelope, trailer } = encodeHostMessage(batch, this.transport.inline);
       this.transport.send(envelope, trailer);
     }
+    if (this.spinUs > 0 && this.pending.size > 0 && !this.spinning) this.spin();
   };
+
+  /**
+   * Keeps the event loop turning (setImmediate: a zero-timeout poll each turn) for up to
+   * `spinUs` while answers are due, instead of sleeping in the kernel. A local worker
+   * answers a small call within tens of microseconds, and on virtual machines waking a
+   * sleeping CPU costs about as much again; polling through that window halves a
+   * sequential call's latency. It stops as soon as nothing is pending.
+   */
+  private spin(): void {
+    this.spinning = true;
+    const until = performance.now() + this.spinUs / 1000;
+    const turn = () => {
+      if (this.pending.size === 0 || this.failure || performance.now() > until) {
+        this.spinning = false;
+        return;
+      }
+      setImmediate(turn);
+    };
+    setImmediate(turn);
+  }
 
   private dispatch(frames: WorkerFrame[]): void {
     this.lastSeen = performance.now();

@@ -18,6 +18,8 @@ export interface SpawnWorkerOptions {
   cwd: string | undefined;
   threads: number | undefined;
   heartbeatMs: number;
+  /** How long the worker polls for the next record before sleeping, when idle. */
+  spinUs: number;
   /** The worker's token, passed in its environment (never on argv). */
   token: string;
   startTimeoutMs: number;
@@ -67,7 +69,7 @@ export class WorkerProcess {
 
   /** Spawns the worker and waits for its ready line. */
   static async spawn(options: SpawnWorkerOptions): Promise<WorkerProcess> {
-    const args = ["-m", "bridge_worker", "--socket", options.socketPath, "--heartbeat-ms", String(options.heartbeatMs)];
+    const args = ["-m", "bridge_worker", "--socket", options.socketPath, "--heartbeat-ms", String(options.heartbeatMs), "--spin-us", String(options.spinUs)];
     if (options.grpc) args.push("--grpc");
     if (options.threads !== undefined) args.push("--threads", String(options.threads));
     const inherited = options.env.PYTHONPATH ?? process.env.PYTHONPATH;

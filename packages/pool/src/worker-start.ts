@@ -48,6 +48,8 @@ export interface StartOptions {
   cwd: string | undefined;
   threads: number | undefined;
   heartbeatMs: number;
+  /** Host-side polling window after a write on the lane (see WorkerConnection), and the worker's. */
+  spinUs: number;
   startTimeoutMs: number;
   transport: "auto" | "grpc";
   capabilities: readonly string[];
@@ -77,7 +79,7 @@ async function handshaken(
   kind: "lane" | "grpc",
   address: string | undefined,
 ): Promise<{ connection: WorkerConnection; hello: HandshakeResponse; info: WorkerInfo }> {
-  const connection = new WorkerConnection(options.id, transport, options.events);
+  const connection = new WorkerConnection(options.id, transport, options.events, kind === "lane" ? options.spinUs : 0);
   try {
     const hello = await connection.handshake({
       token,
@@ -123,6 +125,7 @@ export async function startLocalWorker(options: StartOptions): Promise<StartedWo
     cwd: options.cwd,
     threads: options.threads,
     heartbeatMs: options.heartbeatMs,
+    spinUs: options.spinUs,
     token,
     startTimeoutMs: options.startTimeoutMs,
     onLog: (line) => options.onLog(line, info),
