@@ -12,7 +12,6 @@ import concurrent.futures
 import contextvars
 import inspect
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from bridge_worker import aio
@@ -27,13 +26,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_NO_BUFFERS: list[Any] = []
 # Results of these types are never awaitable: skip inspect.isawaitable for them.
 _PLAIN = frozenset({int, float, str, bytes, bool, type(None), list, dict, tuple})
 
-#: The call whose code is running (for host callbacks made from it, and its spans).
-current_call: contextvars.ContextVar[Call | None] = contextvars.ContextVar(
+#: The call a coroutine belongs to (threads know theirs from their slot: see running_call).
+_coroutine_call: contextvars.ContextVar[Call | None] = contextvars.ContextVar(
     "bridge_current_call", default=None
 )
+
+
+def running_call() -> Call | None:
+    """The call whose code is running on this thread or in this task (for host callbacks)."""
+    owner = current_slot().owner
+    if type(owner) is Call:
+        return owner
+    return _coroutine_call.get()
 
 
 class Call:
@@ -47,7 +55,6 @@ class Call:
         "id",
         "invoke",
         "slot",
-        "started",
         "timer",
         "waiter",
     )
@@ -66,7 +73,6 @@ class Call:
         self.timer: Timer | None = None
         #: A host callback this call's thread is waiting for (see callbacks.py).
         self.waiter: Any = None
-        self.started = 0.0
 
     @property
     def session(self) -> str:
@@ -80,18 +86,18 @@ class Call:
             return
         conn = self.conn
         slot = self.slot = current_slot()
-        self.started = time.monotonic()
-        token = current_call.set(self)
         try:
-            with slot.user_code(self):
-                value = conn.worker.invoker.run(self.invoke, self.buffers or [], conn)
+            slot.enter(self)
+            try:
+                value = conn.worker.invoker.run(self.invoke, self.buffers or _NO_BUFFERS, conn)
+            finally:
+                slot.leave()
         except CallInterrupted:
             return  # cancelled or timed out: answered already
         except BaseException as exc:
             self.fail(exc)
             return
         finally:
-            current_call.reset(token)
             self.buffers = None  # let large arguments go as soon as the call returns
             if slot.was_interrupted:  # stop() released this thread's budget: take it back
                 conn.worker.pool.unstuck(self)
@@ -107,7 +113,7 @@ class Call:
             _close(awaitable)
             return
         context = contextvars.copy_context()
-        context.run(current_call.set, self)
+        context.run(_coroutine_call.set, self)
 
         def settled(future: concurrent.futures.Future[Any]) -> None:
             # On the loop thread: encoding may be slow, so answer from a pool thread.

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge_worker import PROTOCOL_VERSION, __version__, callbacks, streams, threads
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
-from bridge_worker.calls import Call, current_call
+from bridge_worker.calls import Call, running_call
 from bridge_worker.codec import Encoded
 from bridge_worker.errors import error, error_from_exception
 from bridge_worker.faults import InvalidArgumentError
@@ -343,7 +343,7 @@ class Connection:
                 f"the host that owns callback {callback_id} is gone (its bridge was closed)",
                 "BridgeError",
             )
-        parent = current_call.get()
+        parent = running_call()
         encoded = self.encode([list(args), dict(kwargs)], parent.session if parent else "")
         request_id = next(self._callback_ids) & 0xFFFFFFFF or next(self._callback_ids)
         with self._lock:
@@ -369,7 +369,7 @@ class Connection:
     def _outcome(self, request_id: int, waiter: callbacks.Waiter) -> Any:
         with self._lock:
             self._waiters.pop(request_id, None)
-        parent = current_call.get()
+        parent = running_call()
         if parent is not None and parent.waiter is waiter:
             parent.waiter = None
         if waiter.error is not None:

@@ -49,21 +49,32 @@ class Slot:
         #: After user_code() exits: whether interrupt() hit it (read by the same thread).
         self.was_interrupted = False
 
-    @contextmanager
-    def user_code(self, owner: object) -> Iterator[None]:
-        """Run the body as ``owner``'s user code: :meth:`interrupt` may stop it."""
+    def enter(self, owner: object) -> None:
+        """``owner``'s user code starts on this thread: :meth:`interrupt` may stop it.
+
+        Pair with :meth:`leave` in a ``finally``.
+        """
         with self._lock:
             self.owner = owner
             self.interrupted_at = 0.0
+
+    def leave(self) -> None:
+        """The user code returned (or raised): no interrupt can land after this."""
+        while True:
+            try:
+                self._leave()
+                return
+            except CallInterrupted:  # landed between the body and _leave: retry
+                continue
+
+    @contextmanager
+    def user_code(self, owner: object) -> Iterator[None]:
+        """Run the body as ``owner``'s user code (enter/leave as a context manager)."""
+        self.enter(owner)
         try:
             yield
         finally:
-            while True:
-                try:
-                    self._leave()
-                    break
-                except CallInterrupted:  # landed between the body and _leave: retry
-                    continue
+            self.leave()
 
     def _leave(self) -> None:
         with self._lock:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import socket
 import select
+import socket
 import struct
 import threading
 import time

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 _RETIRE_S = 30.0
 #: The watchdog parks after this long with no job running and nothing queued.
 _WATCHDOG_IDLE_S = 0.25
+#: A batch's answers are flushed early after this many jobs, so the host can work on
+#: them (and send more calls) while the rest of the batch runs: the two overlap.
+_FLUSH_EVERY = 16
 
 
 class Leader(Protocol):
@@ -72,7 +75,7 @@ def current_pool() -> Pool:
 
 def batching() -> bool:
     """Whether the calling thread runs a batch: its answers are written at the end of it."""
-    return getattr(_local, "batching", False)
+    return _local.__dict__.get("batching", False)
 
 
 class Pool:
@@ -138,6 +141,8 @@ class Pool:
 
     def hold(self, writer: Flushable) -> None:
         """A writer holds answers for this batch: the watchdog flushes it if the batch is slow."""
+        if writer in self._writers:  # the usual case after a batch's first answer
+            return
         with self._cond:
             self._writers.add(writer)
 
@@ -171,32 +176,41 @@ class Pool:
 
     def _drain(self, me: int) -> None:
         """Run queued jobs on this thread until the queue is empty or the budget is used."""
-        _local.batching = True
         cond = self._cond
-        with cond:
-            self._drainers += 1
-        try:
-            while True:
-                with cond:
-                    if not self._work or self._busy >= self.max_busy:
-                        break
-                    job = self._work.popleft()
-                    self._busy += 1
-                    self._running[me] = time.monotonic()
-                try:
-                    job()
-                except BaseException:  # jobs answer their own errors; this is a bug guard
-                    log.exception("worker job failed")
-                finally:
-                    with cond:
-                        self._busy -= 1
-                        self._running.pop(me, None)
-                        self.jobs_run += 1
-        finally:
+        work = self._work
+        running = self._running
+        monotonic = time.monotonic
+        while True:
             with cond:
-                self._drainers -= 1
-            _local.batching = False
-            self._flush_held()
+                if not work or self._busy >= self.max_busy:
+                    return
+                self._busy += 1  # this thread is busy for the whole batch
+                self._drainers += 1
+            _local.batching = True
+            done = 0
+            try:
+                while True:
+                    try:
+                        job = work.popleft()  # atomic; the lock guards only the accounting
+                    except IndexError:
+                        break
+                    running[me] = monotonic()  # read by the watchdog
+                    try:
+                        job()
+                    except BaseException:  # jobs answer their own errors; this is a bug guard
+                        log.exception("worker job failed")
+                    done += 1
+                    if done % _FLUSH_EVERY == 0 and work:
+                        self._flush_held()
+            finally:
+                with cond:
+                    running.pop(me, None)
+                    self._busy -= 1
+                    self._drainers -= 1
+                    self.jobs_run += done
+                _local.batching = False
+                self._flush_held()
+            # Jobs queued meanwhile (by another thread, or while the budget was full): go on.
 
     def _flush_held(self) -> None:
         with self._cond:

@@ -111,6 +111,7 @@ export class WorkerConnection {
   /** Called once when the channel ends or fails while not closing. */
   onBroken: (error: unknown) => void = () => undefined;
   private spinning = false;
+  private spinUntil = 0;
 
   constructor(
     readonly id: string,
@@ -318,21 +319,24 @@ export class WorkerConnection {
       const { envelope, trailer } = encodeHostMessage(batch, this.transport.inline);
       this.transport.send(envelope, trailer);
     }
-    if (this.spinUs > 0 && this.pending.size > 0 && !this.spinning) this.spin();
+    this.spin();
   };
 
   /**
-   * Keeps the event loop turning (setImmediate: a zero-timeout poll each turn) for up to
-   * `spinUs` while answers are due, instead of sleeping in the kernel. A local worker
-   * answers a small call within tens of microseconds, and on virtual machines waking a
-   * sleeping CPU costs about as much again; polling through that window halves a
-   * sequential call's latency. It stops as soon as nothing is pending.
+   * Keeps the event loop turning (setImmediate: a zero-timeout poll each turn) while
+   * answers are due and keep coming, for up to `spinUs` after the last write or read,
+   * instead of sleeping in the kernel. A local worker answers a small call within tens
+   * of microseconds, and on virtual machines waking a sleeping CPU costs about as much
+   * again; polling through that window halves a sequential call's latency and keeps a
+   * stream of calls from stalling on wake-ups. It stops as soon as nothing is pending.
    */
   private spin(): void {
+    if (this.spinUs <= 0 || this.pending.size === 0) return;
+    this.spinUntil = performance.now() + this.spinUs / 1000;
+    if (this.spinning) return;
     this.spinning = true;
-    const until = performance.now() + this.spinUs / 1000;
     const turn = () => {
-      if (this.pending.size === 0 || this.failure || performance.now() > until) {
+      if (this.pending.size === 0 || this.failure || performance.now() > this.spinUntil) {
         this.spinning = false;
         return;
       }
@@ -343,6 +347,7 @@ export class WorkerConnection {
 
   private dispatch(frames: WorkerFrame[]): void {
     this.lastSeen = performance.now();
+    if (this.spinning) this.spinUntil = this.lastSeen + this.spinUs / 1000;
     for (const frame of frames) {
       switch (frame.kind) {
         case "heartbeat":
