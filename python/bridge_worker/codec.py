@@ -234,7 +234,7 @@ class _Encoder:
         if limit and view.nbytes > limit:
             raise ResourceExhaustedError(
                 f"a binary value of {_size(view.nbytes)} exceeds the host's limit of"
-                f" {_size(limit)} per value"
+                f" {_size(limit)} per value (the host's maxBufferBytes)"
             )
         self.buffers.append(view)
         return msgpack.ExtType(EXT_BUFFER, _UINT32.pack(len(self.buffers) - 1))
@@ -387,11 +387,13 @@ def big_int_bytes(value: int) -> bytes:
 
 
 def _size(n: int) -> str:
+    """``1048577 bytes (1.0 MiB)``: exact, and readable."""
+    scaled = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.1f} {unit}" if unit != "B" else f"{n} B"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"  # pragma: no cover
+        if scaled < 1024 or unit == "GiB":
+            return f"{n} bytes" if unit == "B" else f"{n} bytes ({scaled:.1f} {unit})"
+        scaled /= 1024
+    return f"{n} bytes"  # pragma: no cover
 
 
 _SCALARS = frozenset({str, float, bool, type(None)})

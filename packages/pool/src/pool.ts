@@ -85,6 +85,12 @@ export interface PoolOptions {
    * Default: 100.
    */
   spinUs?: number;
+  /**
+   * The largest single binary value (bytes, an array's data) a worker may send this host;
+   * a larger result fails with `resource_exhausted` in the worker instead of being sent.
+   * Default: the largest Buffer this Node can allocate (`buffer.constants.MAX_LENGTH`).
+   */
+  maxBufferBytes?: number;
   /** Value capabilities the host decodes beyond the base table (the runtime sets "arrow"). */
   capabilities?: readonly string[];
   /** Handlers for frames that answer no host call (host callbacks; set by the runtime). */
@@ -222,7 +228,7 @@ class WorkerPool implements Pool {
         startTimeoutMs,
         transport: options.transport ?? "auto",
         capabilities: options.capabilities ?? [],
-        maxBufferBytes: bufferConstants.MAX_LENGTH,
+        maxBufferBytes: Math.min(options.maxBufferBytes ?? bufferConstants.MAX_LENGTH, bufferConstants.MAX_LENGTH),
         events: options.events ?? {},
         onLog: onLog ?? ((line) => process.stderr.write(`[bridge ${id}] ${line}\n`)),
         setup: options.setup,
