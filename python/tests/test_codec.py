@@ -134,7 +134,8 @@ def test_large_binary_travels_out_of_band_at_any_depth(codec: Codec) -> None:
 
 def test_a_value_too_large_for_the_host_is_refused_not_sent(codec: Codec) -> None:
     with pytest.raises(
-        ResourceExhaustedError, match=r"32768 bytes \(32.0 KiB\) exceeds the host.s limit of 16384 bytes"
+        ResourceExhaustedError,
+        match=r"32768 bytes \(32.0 KiB\) exceeds the host.s limit of 16384 bytes",
     ):
         codec.encode([b"x" * (32 * 1024)], Peer(max_buffer_bytes=16 * 1024))
 
