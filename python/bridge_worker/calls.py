@@ -143,9 +143,7 @@ class Call:
         except BaseException as exc:
             self.fail(exc)
             return
-        conn.answer(
-            self, result_entry(self.id, encoded.data, encoded.buffers, conn.inline), encoded.buffers
-        )
+        conn.answer(self, result_entry(self.id, encoded.data, encoded.buffers), encoded.buffers)
 
     def fail(self, exc: BaseException) -> None:
         """Answer with the error ``exc`` stands for."""

@@ -58,9 +58,6 @@ CAPABILITIES = (
 class Transport(Protocol):
     """Where a connection's records go."""
 
-    #: Payload buffers are written into the message (gRPC), not after it (lane).
-    inline: bool
-
     def write(self, entries: list[bytes], buffers: list[Any]) -> None:
         """Send one WorkerMessage made of ``entries`` (blocking is fine)."""
         ...
@@ -133,7 +130,6 @@ class Connection:
         self.worker = worker
         self.transport = transport
         self.name = name
-        self.inline = transport.inline
         self.writer = Writer(transport, self._write_failed, worker.pool)
         self.authenticated = worker.token is None
         self.handshaken = False
@@ -206,8 +202,6 @@ class Connection:
         count = len(payload.buffers)
         if not count:
             return []
-        if self.inline:
-            return list(payload.buffers)
         try:
             return [next(trailer) for _ in range(count)]
         except StopIteration:
@@ -349,10 +343,7 @@ class Connection:
         with self._lock:
             self._waiters[request_id] = waiter
         payload = pb.Payload(encoding=pb.ENCODING_MSGPACK, data=encoded.data)
-        if self.inline:
-            payload.buffers.extend(bytes(memoryview(b)) for b in encoded.buffers)
-        else:
-            payload.buffers.extend(b"" for _ in encoded.buffers)
+        payload.buffers.extend(b"" for _ in encoded.buffers)
         frame = pb.WorkerFrame(
             id=request_id,
             callback_request=pb.CallbackRequest(
@@ -361,7 +352,7 @@ class Connection:
         )
         if parent is not None:
             parent.waiter = waiter
-        self.writer.send(frame_entry(frame), [] if self.inline else encoded.buffers)
+        self.writer.send(frame_entry(frame), encoded.buffers)
         if self.closed:  # closed while sending: nobody will answer
             waiter.fail(HostUnavailableError("the connection to the host closed", "BridgeError"))
         return request_id

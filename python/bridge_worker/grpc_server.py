@@ -25,8 +25,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 from bridge_worker._gen.bridge.v1 import worker_pb2_grpc as pb_grpc
+from bridge_worker.chunks import Assembler, chunk_messages
 from bridge_worker.connection import Connection, handshake_response
 from bridge_worker.describe import describe_response
+from bridge_worker.lane import MAX_BUFFER_BYTES
 from bridge_worker.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -59,19 +61,19 @@ class Tls:
 
 
 class _GrpcTransport:
-    """A Channel stream's write side: messages queued to the server's loop."""
-
-    inline = True
+    """A Channel stream's write side: messages (and their buffers' chunks) queued to the
+    server's loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.queue: asyncio.Queue[list[bytes] | None] = asyncio.Queue()
         self._closed = False
 
     def write(self, entries: list[bytes], buffers: list[Any]) -> None:
         if self._closed:
             raise OSError("the Channel stream ended")
-        self._loop.call_soon_threadsafe(self.queue.put_nowait, b"".join(entries))
+        messages = chunk_messages(b"".join(entries), buffers)
+        self._loop.call_soon_threadsafe(self.queue.put_nowait, messages)
 
     def close(self) -> None:
         if not self._closed:
@@ -147,9 +149,13 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
         pool = self._worker.pool
 
         async def read() -> None:
+            assembler = Assembler(MAX_BUFFER_BYTES)
             try:
                 async for message in request_iterator:
-                    for job in conn.handle(message, []):
+                    whole = assembler.push(message)
+                    if whole is None:
+                        continue
+                    for job in conn.handle(*whole):
                         pool.submit(job)
                     if conn.closed:
                         return
@@ -163,10 +169,11 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
         reader = asyncio.ensure_future(read())
         try:
             while True:
-                message = await transport.queue.get()
-                if message is None:
+                messages = await transport.queue.get()
+                if messages is None:
                     break
-                yield message
+                for message in messages:
+                    yield message
         finally:
             reader.cancel()
             conn.close()

@@ -57,8 +57,6 @@ class LaneTransport:
     on virtual machines costs tens of microseconds.
     """
 
-    inline = False
-
     def __init__(self, sock: socket.socket, spin_s: float = 0.0) -> None:
         self.sock = sock
         self._buf = bytearray(1 << 16)

@@ -59,7 +59,7 @@ class Stream:
         if not items:
             return
         encoded = self.conn.encode(items, self.call.session)
-        entry = chunk_entry(self.call.id, encoded.data, encoded.buffers, self.conn.inline)
+        entry = chunk_entry(self.call.id, encoded.data, encoded.buffers)
         self.conn.writer.send(entry, encoded.buffers)
 
     def end(self, exc: BaseException | None = None) -> None:

@@ -6,9 +6,9 @@ concatenation of one length-delimited field-1 entry per frame, and a batch is on
 cost of constructing nested protobuf messages); rarer frames go through protobuf.
 The output is byte-identical to protobuf's serialization (tests/test_wire.py checks).
 
-Payload buffers: on the local lane each one is an empty ``buffers`` entry here and
-its bytes follow the record raw (lane.py); over gRPC (``inline=True``) they are
-written into the message.
+Payload buffers are out of band on every transport: each is an empty ``buffers``
+entry here, and its bytes follow the message: raw in the lane record (lane.py), in
+``chunk`` messages on gRPC (chunks.py).
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ _FRAME_RESULT = b"\x12"  # WorkerFrame.result = 2
 _FRAME_ERROR = b"\x1a"  # WorkerFrame.error = 3
 _FRAME_CHUNK = b"\x22"  # WorkerFrame.stream_chunk = 4
 _FIRST = b"\x0a"  # Result.value = 1, StreamChunk.items = 1
-_BUFFER = b"\x1a"  # Payload.buffers = 3
-_EMPTY_BUFFER = b"\x1a\x00"
+_EMPTY_BUFFER = b"\x1a\x00"  # Payload.buffers = 3, empty
 # Payload.encoding = 1 (varint ENCODING_MSGPACK), then Payload.data = 2 (length-delimited).
 _PAYLOAD_MSGPACK_DATA = b"\x08" + bytes([pb.ENCODING_MSGPACK]) + b"\x12"
 
@@ -53,17 +52,9 @@ def _id(call_id: int) -> bytes:
     return _FRAME_ID + varint(call_id) if call_id else b""
 
 
-def _payload(data: bytes, buffers: list[Any], inline: bool) -> bytes:
+def _payload(data: bytes, buffer_count: int) -> bytes:
     body = _PAYLOAD_MSGPACK_DATA + varint(len(data)) + data if data else _PAYLOAD_MSGPACK_DATA[:2]
-    if not buffers:
-        return body
-    if not inline:
-        return body + _EMPTY_BUFFER * len(buffers)
-    parts = [body]
-    for buffer in buffers:
-        view = memoryview(buffer)
-        parts += (_BUFFER, varint(view.nbytes), view)
-    return b"".join(parts)
+    return body + _EMPTY_BUFFER * buffer_count if buffer_count else body
 
 
 def _entry(kind_tag: bytes, call_id: int, body: bytes) -> bytes:
@@ -71,7 +62,7 @@ def _entry(kind_tag: bytes, call_id: int, body: bytes) -> bytes:
     return _FRAMES + varint(len(frame)) + frame
 
 
-def result_entry(call_id: int, data: bytes, buffers: list[Any] = (), inline: bool = False) -> bytes:  # type: ignore[assignment]
+def result_entry(call_id: int, data: bytes, buffers: list[Any] = ()) -> bytes:  # type: ignore[assignment]
     """The entry for ``WorkerFrame{id, result: {value: {MSGPACK, data, buffers}}}``."""
     n = len(data)
     if 0 < n < 120 and not buffers:  # the common small result: every length is one byte
@@ -92,13 +83,13 @@ def result_entry(call_id: int, data: bytes, buffers: list[Any] = (), inline: boo
                     data,
                 )
             )
-    payload = _payload(data, list(buffers), inline)
+    payload = _payload(data, len(buffers))
     return _entry(_FRAME_RESULT, call_id, _FIRST + varint(len(payload)) + payload)
 
 
-def chunk_entry(call_id: int, data: bytes, buffers: list[Any], inline: bool) -> bytes:
+def chunk_entry(call_id: int, data: bytes, buffers: list[Any]) -> bytes:
     """The entry for ``WorkerFrame{id, stream_chunk: {items: {MSGPACK, data, buffers}}}``."""
-    payload = _payload(data, buffers, inline)
+    payload = _payload(data, len(buffers))
     return _entry(_FRAME_CHUNK, call_id, _FIRST + varint(len(payload)) + payload)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge_worker import wire
+from bridge_worker import chunks, wire
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 from bridge_worker.errors import MAX_CHAIN, error_from_exception, python_exception
 from bridge_worker.faults import InvalidArgumentError, NotFoundError
@@ -42,19 +42,46 @@ def test_wire_error_entry_matches_protobuf() -> None:
     assert wire.message([wire.error_entry(9, error)]) == expected
 
 
-@pytest.mark.parametrize("inline", [False, True])
-def test_wire_entries_with_buffers_match_protobuf(inline: bool) -> None:
+def test_wire_entries_with_buffers_match_protobuf() -> None:
     data, buffers = b"\x91\xd6\x05\x00\x00\x00\x00", [b"a" * 20000, memoryview(b"bc")]
-    sent = [bytes(b) for b in buffers] if inline else [b"", b""]  # the lane sends them after
-    payload = pb.Payload(encoding=pb.ENCODING_MSGPACK, data=data, buffers=sent)
+    # Out of band: empty placeholders in the message, the bytes after it.
+    payload = pb.Payload(encoding=pb.ENCODING_MSGPACK, data=data, buffers=[b"", b""])
     result = pb.WorkerFrame(id=5, result=pb.Result(value=payload))
     chunk = pb.WorkerFrame(id=6, stream_chunk=pb.StreamChunk(items=payload))
     expected = pb.WorkerMessage(frames=[result, chunk]).SerializeToString()
-    entries = [
-        wire.result_entry(5, data, buffers, inline),
-        wire.chunk_entry(6, data, buffers, inline),
-    ]
+    entries = [wire.result_entry(5, data, buffers), wire.chunk_entry(6, data, buffers)]
     assert wire.message(entries) == expected
+
+
+def test_grpc_chunks_carry_buffers_of_any_size_in_pieces() -> None:
+    frames = pb.HostMessage(frames=[pb.HostFrame(id=3)]).SerializeToString()
+    big = bytes(range(256)) * ((3 * chunks.CHUNK_BYTES) // 256 + 7)
+    buffers = [big, b"", memoryview(b"xyz")]
+    messages = chunks.chunk_messages(frames, buffers)
+    assert max(len(m) for m in messages[1:]) <= chunks.CHUNK_BYTES + 8
+    first = pb.HostMessage.FromString(messages[0])
+    assert list(first.buffer_sizes) == [len(big), 0, 3]
+    assert [f.id for f in first.frames] == [3]
+    assembler = chunks.Assembler(1 << 40)
+    outcomes = [assembler.push(pb.HostMessage.FromString(m)) for m in messages]
+    assert outcomes[:-1] == [None] * (len(messages) - 1)
+    message, got = outcomes[-1]
+    assert [bytes(b) for b in got] == [big, b"", b"xyz"]
+    assert [f.id for f in message.frames] == [3]
+    # A message without buffers is complete at once; one with only empty buffers too.
+    assert assembler.push(pb.HostMessage(frames=[pb.HostFrame(id=4)]))[1] == []
+    assert assembler.push(pb.HostMessage(buffer_sizes=[0]))[1] == [bytearray()]
+
+
+def test_grpc_chunks_out_of_order_or_too_large_are_refused() -> None:
+    with pytest.raises(InvalidArgumentError, match="no message announced"):
+        chunks.Assembler(100).push(pb.HostMessage(chunk=b"x"))
+    with pytest.raises(InvalidArgumentError, match="more than the worker takes"):
+        chunks.Assembler(100).push(pb.HostMessage(buffer_sizes=[101]))
+    assembler = chunks.Assembler(100)
+    assembler.push(pb.HostMessage(buffer_sizes=[2]))
+    with pytest.raises(InvalidArgumentError, match="runs past"):
+        assembler.push(pb.HostMessage(chunk=b"abc"))
 
 
 def test_resolver_longest_importable_prefix() -> None:

@@ -7,11 +7,9 @@ import { decodeWorkerMessage, type WorkerFrame } from "./wire.js";
  * @private
  */
 export interface ChannelTransport {
-  /** Payload buffers go inside the message (gRPC) rather than after it (the lane). */
-  readonly inline: boolean;
   /** Starts delivering incoming frames; `onClose` runs once when the channel ends. */
   start(onFrames: (frames: WorkerFrame[]) => void, onClose: (error: unknown) => void): void;
-  /** Sends one HostMessage (and, on the lane, the buffers that follow it). */
+  /** Sends one HostMessage and the out-of-band buffers its payloads refer to. */
   send(envelope: Uint8Array, trailer: readonly Uint8Array[]): void;
   /** Bytes written but not yet taken by the operating system. */
   readonly pendingBytes: number;
@@ -21,7 +19,6 @@ export interface ChannelTransport {
 
 /** The local lane: records on a unix socket. @private */
 export class LaneTransport implements ChannelTransport {
-  readonly inline = false;
   private lane: LaneConnection | undefined;
   private onFrames: ((frames: WorkerFrame[]) => void) | undefined;
   private onClose: ((error: unknown) => void) | undefined;

@@ -1,4 +1,6 @@
+import { constants as bufferConstants } from "node:buffer";
 import type { ChannelTransport } from "./channel-transport.js";
+import { ChunkAssembler, chunkMessages } from "./grpc-chunks.js";
 import { decodeWorkerMessage, type WorkerFrame } from "./wire.js";
 
 /** How to reach a worker over gRPC (remote workers, or `transport: "grpc"`). */
@@ -24,12 +26,12 @@ export function loadGrpc(): Promise<GrpcJs> {
 const identity = (bytes: Buffer): Buffer => bytes;
 
 /**
- * A Channel stream over @grpc/grpc-js. The frames are the lane's, serialized by the same
- * code (wire.ts) with payload buffers inline; grpc-js carries the bytes as they are.
+ * A Channel stream over @grpc/grpc-js. The messages are the lane's envelopes, serialized
+ * by the same code (wire.ts); payload buffers follow a message in chunks of at most
+ * 1 MiB (grpc-chunks.ts); grpc-js carries the bytes as they are.
  * @private
  */
 export class GrpcTransport implements ChannelTransport {
-  readonly inline = true;
   private stream: import("@grpc/grpc-js").ClientDuplexStream<Buffer, Buffer> | undefined;
   private closed = false;
 
@@ -95,14 +97,26 @@ export class GrpcTransport implements ChannelTransport {
       ended = true;
       onClose(error);
     };
-    stream.on("data", (message: Buffer) => onFrames(decodeWorkerMessage(new Uint8Array(message.buffer, message.byteOffset, message.byteLength))));
+    const assembler = new ChunkAssembler(bufferConstants.MAX_LENGTH);
+    stream.on("data", (message: Buffer) => {
+      let whole;
+      try {
+        whole = assembler.push(new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
+      } catch (error) {
+        stream.cancel();
+        end(error);
+        return;
+      }
+      if (whole) onFrames(decodeWorkerMessage(whole.envelope, whole.buffers));
+    });
     stream.on("error", (error) => end(error));
     stream.on("end", () => end(new Error("the worker ended its Channel stream")));
     stream.on("close", () => end(new Error("the Channel stream closed")));
   }
 
-  send(envelope: Uint8Array, _trailer: readonly Uint8Array[]): void {
-    if (!this.closed) this.stream?.write(Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength));
+  send(envelope: Uint8Array, trailer: readonly Uint8Array[]): void {
+    if (this.closed || !this.stream) return;
+    for (const message of chunkMessages(envelope, trailer)) this.stream.write(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
   }
 
   get pendingBytes(): number {

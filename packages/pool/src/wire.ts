@@ -24,9 +24,9 @@ import {
  * the rare frames go through the generated schemas. The bytes are exactly protobuf's
  * (wire.test.ts checks against `toBinary`/`fromBinary`).
  *
- * Payload buffers: with `inline` (gRPC) their bytes are written into the message;
- * without (the local lane) each is an empty `buffers` entry and its bytes travel
- * after the message, in frame order (docs/PROTOCOL.md).
+ * Payload buffers are out of band on every transport: in the message each is an empty
+ * `buffers` entry, and its bytes travel after the message, in frame order: in the lane
+ * record after the envelope, on gRPC in `chunk` messages (docs/PROTOCOL.md).
  * @private
  */
 
@@ -86,16 +86,13 @@ const VARINT = WireType.Varint;
 const MSGPACK = 1;
 const EMPTY: Uint8Array = new Uint8Array(0);
 
-function payload(w: BinaryWriter, field: number, p: RawPayload, inline: boolean, trailer: Uint8Array[]): void {
+function payload(w: BinaryWriter, field: number, p: RawPayload, trailer: Uint8Array[]): void {
   w.tag(field, LEN).fork();
   w.tag(1, VARINT).uint32(MSGPACK);
   if (p.data.length) w.tag(2, LEN).bytes(p.data);
   for (const buffer of p.buffers) {
-    if (inline) w.tag(3, LEN).bytes(buffer);
-    else {
-      w.tag(3, LEN).bytes(EMPTY);
-      trailer.push(buffer);
-    }
+    w.tag(3, LEN).bytes(EMPTY);
+    trailer.push(buffer);
   }
   w.join();
 }
@@ -114,7 +111,7 @@ const writer = new BinaryWriter();
  * One serialized HostMessage holding `frames`, and (lane) the buffers that follow it.
  * @private
  */
-export function encodeHostMessage(frames: readonly HostFrame[], inline: boolean): { envelope: Uint8Array; trailer: Uint8Array[] } {
+export function encodeHostMessage(frames: readonly HostFrame[]): { envelope: Uint8Array; trailer: Uint8Array[] } {
   const w = writer;
   const trailer: Uint8Array[] = [];
   for (const f of frames) {
@@ -126,7 +123,7 @@ export function encodeHostMessage(frames: readonly HostFrame[], inline: boolean)
         w.tag(1, VARINT).uint32(OPS[f.op]);
         if (f.target) w.tag(2, LEN).string(f.target);
         if (f.ref) w.tag(3, LEN).string(f.ref);
-        if (f.args) payload(w, 4, f.args, inline, trailer);
+        if (f.args) payload(w, 4, f.args, trailer);
         if (f.timeoutMs) w.tag(5, VARINT).uint32(Math.min(0xffffffff, Math.ceil(f.timeoutMs)));
         if (f.session) w.tag(6, LEN).string(f.session);
         if (f.trace) {
@@ -151,7 +148,7 @@ export function encodeHostMessage(frames: readonly HostFrame[], inline: boolean)
       case "callback_value":
         frameId(w, f.id);
         w.tag(5, LEN).fork();
-        payload(w, 1, f.value, inline, trailer);
+        payload(w, 1, f.value, trailer);
         w.join();
         break;
       case "callback_error":
@@ -197,12 +194,10 @@ function readPayload(bytes: Uint8Array, buffers: Iterator<Uint8Array> | undefine
     const [field, type] = r.tag();
     if (field === 2 && type === LEN) data = r.bytes();
     else if (field === 3 && type === LEN) {
-      const inline = r.bytes();
-      if (buffers) {
-        const next = buffers.next();
-        if (next.done) throw new Error("a payload names more buffers than the message carries");
-        out.push(next.value);
-      } else out.push(inline);
+      r.bytes(); // an empty placeholder: the bytes came after the message
+      const next = buffers?.next();
+      if (!next || next.done) throw new Error("a payload names more buffers than the message carries");
+      out.push(next.value);
     } else r.skip(type);
   }
   return { data, buffers: out };

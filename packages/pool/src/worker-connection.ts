@@ -316,7 +316,7 @@ export class WorkerConnection {
     if (this.failure) return;
     for (let i = 0; i < frames.length; i += MAX_FRAMES_PER_MESSAGE) {
       const batch = i === 0 && frames.length <= MAX_FRAMES_PER_MESSAGE ? frames : frames.slice(i, i + MAX_FRAMES_PER_MESSAGE);
-      const { envelope, trailer } = encodeHostMessage(batch, this.transport.inline);
+      const { envelope, trailer } = encodeHostMessage(batch);
       this.transport.send(envelope, trailer);
     }
     this.spin();

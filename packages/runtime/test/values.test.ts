@@ -179,6 +179,23 @@ describe("huge values", () => {
   });
 });
 
+describe("over gRPC", () => {
+  it("values larger than a chunk travel in pieces, both ways, byte for byte", async () => {
+    await using grpc = await createBridge({ env: { PYTHONPATH: fixtures }, transport: "grpc" });
+    expect(grpc.pool.workers[0]!.transport).toBe("grpc");
+    const sent = Uint8Array.from({ length: (5 << 20) + 3 }, (_, i) => (i * 7) % 256);
+    const back = await grpc.call<Uint8Array>("values_fixtures.echo", [sent]);
+    expect(back.byteLength).toBe(sent.byteLength);
+    expect(Buffer.from(back).equals(Buffer.from(sent))).toBe(true);
+    const array = new NDArray(Float64Array.from({ length: 1 << 20 }, (_, i) => i / 3), [1024, 1024]);
+    const transposed = await grpc.call<NDArray<"float64">>("numpy.transpose", [array]);
+    expect(transposed.shape).toEqual([1024, 1024]);
+    expect(transposed.at(3, 2)).toBe(array.at(2, 3));
+    const made = await grpc.call<Uint8Array>("values_fixtures.big_bytearray", [3 << 20]);
+    expect(made.byteLength).toBe(3 << 20);
+  });
+});
+
 describe("what has no Python form is refused with its path", () => {
   class User {
     #secret = 1;

@@ -167,16 +167,24 @@ class ShutdownResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class HostMessage(_message.Message):
-    __slots__ = ("frames",)
+    __slots__ = ("frames", "buffer_sizes", "chunk")
     FRAMES_FIELD_NUMBER: _ClassVar[int]
+    BUFFER_SIZES_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
     frames: _containers.RepeatedCompositeFieldContainer[HostFrame]
-    def __init__(self, frames: _Optional[_Iterable[_Union[HostFrame, _Mapping]]] = ...) -> None: ...
+    buffer_sizes: _containers.RepeatedScalarFieldContainer[int]
+    chunk: bytes
+    def __init__(self, frames: _Optional[_Iterable[_Union[HostFrame, _Mapping]]] = ..., buffer_sizes: _Optional[_Iterable[int]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
 
 class WorkerMessage(_message.Message):
-    __slots__ = ("frames",)
+    __slots__ = ("frames", "buffer_sizes", "chunk")
     FRAMES_FIELD_NUMBER: _ClassVar[int]
+    BUFFER_SIZES_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
     frames: _containers.RepeatedCompositeFieldContainer[WorkerFrame]
-    def __init__(self, frames: _Optional[_Iterable[_Union[WorkerFrame, _Mapping]]] = ...) -> None: ...
+    buffer_sizes: _containers.RepeatedScalarFieldContainer[int]
+    chunk: bytes
+    def __init__(self, frames: _Optional[_Iterable[_Union[WorkerFrame, _Mapping]]] = ..., buffer_sizes: _Optional[_Iterable[int]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
 
 class HostFrame(_message.Message):
     __slots__ = ("id", "invoke", "cancel", "release", "callback_result", "credit", "release_session", "handshake", "describe", "shutdown")
