@@ -14,7 +14,7 @@ export default tseslint.config(
       "**/src/gen/**",
       "**/src/generated/**",
       "packages/codegen/test/golden/**",
-      "packages/codegen/test/.generated/**",
+      "**/.generated/**",
       "packages/runtime/test/.readme-example.ts",
       "**/.bridge/**",
       ".tools/**",

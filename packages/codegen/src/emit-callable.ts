@@ -1,7 +1,7 @@
 // Printing one callable of the model: its parameter list in the call shape, its
 // return type, and the body that hands the arguments to Python.
 import { jsdoc } from "./jsdoc.js";
-import type { CallableModel, KeywordModel, ParamModel, SignatureModel } from "./model.js";
+import type { CallableModel, KeywordModel, MemoHint, ParamModel, SignatureModel } from "./model.js";
 import { join, textOf, type ImportSymbol, type Printable } from "./printer.js";
 import { propertyKey } from "./ts-names.js";
 
@@ -80,16 +80,22 @@ export function shapeLiteral(sig: SignatureModel): string | undefined {
   return `{ ${fields.join(", ")} }`;
 }
 
+/** The memo hint as a trailing argument of `$call`/`$invoke` (nothing without one). */
+function memoArgument(memo: MemoHint | undefined): string {
+  if (memo === undefined) return "";
+  return memo === true ? ", true" : `, { ttlMs: ${memo.ttlMs} }`;
+}
+
 /** The expression that makes the call: `this.$call(...)` or `this.$invoke(...)`. */
-export function callExpression(sig: SignatureModel, pyName: string, receiver = "this"): Printable {
+export function callExpression(sig: SignatureModel, pyName: string, receiver = "this", memo?: MemoHint): Printable {
   const shape = shapeLiteral(sig);
   const required = sig.required.map((p) => p.ts);
   if (shape === undefined) {
-    return `${receiver}.$call(${JSON.stringify(pyName)}, [${required.join(", ")}], ${hasKwargs(sig) ? "kwargs" : "undefined"}, options)`;
+    return `${receiver}.$call(${JSON.stringify(pyName)}, [${required.join(", ")}], ${hasKwargs(sig) ? "kwargs" : "undefined"}, options${memoArgument(memo)})`;
   }
   const args = flexible(sig) ? [...required, "...args"] : [...required, ...(hasKwargs(sig) ? ["kwargs"] : ["undefined"]), "options"];
   const list = args.length === 1 && args[0] === "...args" ? "args" : `[${args.join(", ")}]`;
-  return `${receiver}.$invoke(${JSON.stringify(pyName)}, ${shape}, ${list})`;
+  return `${receiver}.$invoke(${JSON.stringify(pyName)}, ${shape}, ${list}${memoArgument(memo)})`;
 }
 
 /** Wraps a call expression so that its result arrives as the return type promises. */
@@ -115,12 +121,12 @@ export function printMethod(model: CallableModel, rt: RuntimeSymbols, options: {
     }
     out.push(indent, prefix, "async ", model.tsName, "(...args: unknown[]): Promise<unknown> {\n");
     const shape = shapeLiteral({ ...sig, free: sig.free, required: sig.required }) ?? `{ names: ${JSON.stringify([...sig.required].map((p) => p.python))}, required: ${sig.required.length} }`;
-    const call = `this.$invoke(${JSON.stringify(model.pyName)}, ${shape}, args)`;
+    const call = `this.$invoke(${JSON.stringify(model.pyName)}, ${shape}, args${memoArgument(model.memo)})`;
     out.push(indent, "  return ", converted(call, sig, rt), ";\n", indent, "}\n\n");
     return out;
   }
   out.push(indent, prefix, "async ", model.tsName, typeParams(sig), "(", parameterList(sig, rt, indent), "): ", returns(sig), " {\n");
-  out.push(indent, "  return ", converted(callExpression(sig, model.pyName), sig, rt), ";\n", indent, "}\n\n");
+  out.push(indent, "  return ", converted(callExpression(sig, model.pyName, "this", model.memo), sig, rt), ";\n", indent, "}\n\n");
   return out;
 }
 

@@ -1,6 +1,6 @@
 export { generateLibrary, CODEGEN_VERSION } from "./generate.js";
 export type { GenerateOptions, GeneratedLibrary, CallableReport } from "./generate.js";
-export type { Naming, MemberOverride, OverrideProblem } from "./model.js";
+export type { Naming, MemberOverride, MemoHint, OverrideProblem } from "./model.js";
 export { fidelityReport } from "./report.js";
 export type { FidelityReport } from "./report.js";
 export type * from "./descriptor.js";

@@ -27,7 +27,14 @@ export interface MemberOverride {
   returns?: string;
   params?: Readonly<Record<string, string>>;
   kwargs?: string;
+  /** Memoize: the result depends on the arguments only. */
+  pure?: boolean;
+  /** Memoize for `ttlMs`. */
+  cacheable?: { readonly ttlMs: number };
 }
+
+/** How generated code asks the runtime to memoize a member (`CallOptions.memo`). */
+export type MemoHint = true | { readonly ttlMs: number };
 
 /** A generated class (or TypedDict interface). */
 export interface ClassInfo {
@@ -161,6 +168,8 @@ export interface CallableModel {
   typed: boolean;
   documented: boolean;
   streaming: boolean;
+  /** The manifest's `pure` / `cacheable`, passed to every call. */
+  memo?: MemoHint;
 }
 
 /** Inputs of {@link layoutCallable}. */
@@ -345,13 +354,15 @@ export function layoutCallable(fn: FunctionDescriptor, tsName: string, pyName: s
   const where = options.overrideKey ?? python;
   const signature = layoutSignature(fn.params, fn.returns, { ...options, streaming }, where, undefined);
   let overloads: SignatureModel[] = [];
-  if (fn.overloads && fn.overloads.length > 1 && signature.fixed.length === 0 && !options.override) {
+  const typesOverridden = !!options.override && (options.override.returns !== undefined || options.override.params !== undefined || options.override.kwargs !== undefined);
+  if (fn.overloads && fn.overloads.length > 1 && signature.fixed.length === 0 && !typesOverridden) {
     overloads = fn.overloads.map((o) => layoutSignature(o.params, o.returns, { ...options, streaming: false }, where, signature.free.length));
     // An overload must read its arguments as the combined signature does.
     if (overloads.some((o) => o.fixed.length > 0 || (!!o.varargs !== !!signature.varargs))) overloads = [];
   }
   const typed = overloads.length ? overloads.every(signatureTyped) : signatureTyped(signature);
   const all = [...signature.required, ...signature.free, ...signature.fixed, ...(signature.varargs ? [signature.varargs] : [])];
+  const memo: MemoHint | undefined = options.override?.pure ? true : options.override?.cacheable ? { ttlMs: options.override.cacheable.ttlMs } : undefined;
   return {
     pyName,
     tsName,
@@ -359,6 +370,7 @@ export function layoutCallable(fn: FunctionDescriptor, tsName: string, pyName: s
     signature,
     overloads,
     streaming,
+    ...(memo === undefined ? {} : { memo }),
     typed,
     documented: fn.doc.summary.trim() !== "",
     doc: {

@@ -61,10 +61,10 @@ void fixture.kinds(1);
 let bridge: Bridge;
 const generated = new Map<string, GeneratedLibrary>();
 
-async function describeAndGenerate(library: string, module: string, depth = 0): Promise<GeneratedLibrary> {
+async function describeAndGenerate(library: string, module: string, depth = 0, options: Omit<Parameters<typeof generateLibrary>[1], "library"> = {}): Promise<GeneratedLibrary> {
   const response = await bridge.pool.describe({ module, depth });
   const document = JSON.parse(response.descriptorJson) as DescriptorDocument;
-  const result = generateLibrary(document, { library });
+  const result = generateLibrary(document, { library, ...options });
   const dir = join(outRoot, library);
   rmSync(dir, { recursive: true, force: true });
   for (const [file, source] of result.files) {
@@ -87,6 +87,8 @@ beforeAll(async () => {
   ] as const) {
     await describeAndGenerate(library, module, depth);
   }
+  // The manifest's memo hints: statistics.mean is pure, median cacheable for a while.
+  await describeAndGenerate("memo", "statistics", 0, { members: { mean: { pure: true }, median: { cacheable: { ttlMs: 60_000 } } } });
 }, 120_000);
 
 afterAll(async () => {
@@ -171,6 +173,27 @@ describe("calling the generated code against real workers", () => {
     expect(await difflib.getCloseMatches("appel", ["ape", "apple", "peach"])).toEqual(["apple", "ape"]);
     const matcher = await difflib.SequenceMatcher.create({ a: "abcd", b: "bcde" });
     expect(await matcher.ratio()).toBe(0.75);
+  });
+});
+
+describe("memoized members", () => {
+  it("pass the manifest's pure / cacheable to the runtime, which answers repeats from its table", async () => {
+    const source = generated.get("memo")!.files.get("statistics.ts")!;
+    expect(source).toMatch(/\$(call|invoke)\("mean", .*, true\)/);
+    expect(source).toMatch(/\$(call|invoke)\("median", .*, \{ ttlMs: 60000 \}\)/);
+    expect(source).not.toMatch(/\$(call|invoke)\("mode", .*(true|ttlMs)/);
+    await using memoBridge = await createBridge({ env: { PYTHONPATH: support } });
+    const statistics = (await import(join(outRoot, "memo/index.ts"))).createMemo(memoBridge);
+    expect(await statistics.mean([1, 2, 3, 4])).toBe(2.5);
+    expect(await statistics.mean([1, 2, 3, 4])).toBe(2.5);
+    expect(await statistics.mean([1, 2, 3])).toBe(2);
+    expect(await statistics.median([3, 1, 2])).toBe(2);
+    expect(await statistics.median([3, 1, 2])).toBe(2);
+    expect(await statistics.mode([1, 1, 2])).toBe(1);
+    expect(await statistics.mode([1, 1, 2])).toBe(1);
+    // A caller may opt out.
+    expect(await statistics.mean([1, 2, 3, 4], { memo: false })).toBe(2.5);
+    expect(memoBridge.memo.stats()).toMatchObject({ hits: 2, misses: 3, entries: 3 });
   });
 });
 

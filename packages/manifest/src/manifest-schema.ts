@@ -34,6 +34,10 @@ export interface MemberOverride {
   params?: Record<string, string>;
   /** The type of the kwargs object, e.g. `{ question: string }`. */
   kwargs?: string;
+  /** The result depends on the arguments only and never changes: memoize it on the host. */
+  pure?: boolean;
+  /** The result may be reused for `ttlMs` milliseconds: memoize it that long. */
+  cacheable?: { ttlMs: number };
 }
 
 /** A validated manifest with every default applied. */
@@ -222,9 +226,33 @@ const memberSchema = z.strictObject(
       { description: "Parameter types by Python parameter name, in TypeScript." },
     ),
     kwargs: meta(tsType.exactOptional(), { description: "The type of the keyword-arguments object, in TypeScript, e.g. { question: string }." }),
+    pure: meta(z.boolean(expecting(E.boolean)).exactOptional(), {
+      description:
+        "The result depends on the arguments only and never changes: the host memoizes it by argument value (never for arguments or results holding Python objects or functions).",
+    }),
+    cacheable: meta(
+      z
+        .strictObject(
+          {
+            ttlMs: meta(positiveInt(), { description: "How long a result may be reused, in milliseconds." }),
+          },
+          expecting(E.mapping("ttlMs")),
+        )
+        .exactOptional(),
+      { description: "The result may be reused for ttlMs: the host memoizes it that long, by argument value.", examples: [{ ttlMs: 60000 }] },
+    ),
   },
-  expecting(E.mapping("returns, params, kwargs")),
-);
+  expecting(E.mapping("returns, params, kwargs, pure, cacheable")),
+).superRefine((member, ctx) => {
+  if (member.pure && member.cacheable) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cacheable"],
+      message: "pure or cacheable, not both",
+      params: { hint: "pure results are kept until evicted; cacheable ones for ttlMs" },
+    });
+  }
+});
 
 const librarySchema = meta(
   z
@@ -261,12 +289,12 @@ const librarySchema = meta(
             .record(
               pythonName.refine(notProto, expecting(E.name)),
               memberSchema,
-              expecting("a mapping from member names to { returns, params, kwargs }"),
+              expecting("a mapping from member names to { returns, params, kwargs, pure, cacheable }"),
             )
             .default({}),
           {
             description: "Types introspection cannot know, per member, written in TypeScript.",
-            examples: [{ "Predict.__call__": { returns: "Prediction" } }],
+            examples: [{ "Predict.__call__": { returns: "Prediction" }, "utils.normalize_text": { pure: true } }],
           },
         ),
       },

@@ -85,6 +85,14 @@ describe("manifest errors", () => {
     expect(issues[0]?.hint).toBe(`did you mean "${suggestion}"?`);
   });
 
+  it("reports memo hints that contradict each other or have no TTL", () => {
+    const both = issuesOf("version: 1\nlibraries: { x: { module: x, members: { f: { pure: true, cacheable: { ttlMs: 5 } } } } }\n");
+    expect(both.map((i) => [i.path, i.message])).toEqual([[["libraries", "x", "members", "f", "cacheable"], expect.stringContaining("pure or cacheable, not both")]]);
+    const ttl = issuesOf("version: 1\nlibraries: { x: { module: x, members: { f: { cacheable: { ttlMs: 0 } } } } }\n");
+    expect(ttl.map((i) => i.path)).toEqual([["libraries", "x", "members", "f", "cacheable", "ttlMs"]]);
+    expect(issuesOf("version: 1\nlibraries: { x: { module: x, members: { f: { cacheable: {} } } } }\n")[0]?.path).toEqual(["libraries", "x", "members", "f", "cacheable", "ttlMs"]);
+  });
+
   it("gives no suggestion when nothing is close", () => {
     const [issue] = issuesOf("version: 1\nwhatever: 3\n");
     expect(issue).toMatchObject({ code: "unknown_key", line: 2, column: 1 });

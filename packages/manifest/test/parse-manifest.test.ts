@@ -23,6 +23,8 @@ libraries:
     members:
       Predict.__call__: { returns: Prediction }
       Predict.forward: { params: { question: string }, kwargs: "{ question: string }" }
+      utils.normalize_text: { pure: true }
+      utils.download: { cacheable: { ttlMs: 60000 } }
 codegen:
   outDir: gen/py
   naming: { members: preserve, classes: preserve }
@@ -57,6 +59,8 @@ const everyFieldParsed: Manifest = {
       members: {
         "Predict.__call__": { returns: "Prediction" },
         "Predict.forward": { params: { question: "string" }, kwargs: "{ question: string }" },
+        "utils.normalize_text": { pure: true },
+        "utils.download": { cacheable: { ttlMs: 60000 } },
       },
     },
   },

@@ -13,6 +13,7 @@ import { arrowInstalled, loadArrow, type ArrowModule } from "./arrow.js";
 import type { CallOptions } from "./call-options.js";
 import { callRoot, decode, encode, type DecodeHost, type EncodeHost } from "./codec.js";
 import { describeFunction, hostArguments, HostValues, type FunctionMeta } from "./host-functions.js";
+import { MemoCache, memoizing, type MemoLimits, type MemoTable } from "./memo.js";
 import type { PyObject, PyObjectClass } from "./py-object.js";
 import { PyRef, type IterateOptions, type RefHost } from "./py-ref.js";
 import { refStream } from "./stream.js";
@@ -38,6 +39,8 @@ export interface BridgeOptions extends Omit<PoolOptions, "python" | "size" | "se
    * ```
    */
   setup?: (worker: WorkerScope) => Promise<void>;
+  /** Bounds of the table memoized calls keep their results in (`CallOptions.memo`). */
+  memo?: MemoLimits;
 }
 
 /** Calls that run on one particular worker, given to {@link BridgeOptions.setup}. */
@@ -103,6 +106,8 @@ export interface Bridge {
   readonly tools: HostTools;
   /** The worker pool underneath (workers, in-flight count, stats). */
   readonly pool: Pool;
+  /** Results of memoized calls (`CallOptions.memo`): hits, misses, `clear()`. */
+  readonly memo: MemoTable;
   /**
    * Makes every ref of the Python class `type` (its qualified name) arrive as an
    * instance of `cls`. Generated bindings register their classes; later wins.
@@ -123,10 +128,10 @@ export interface Bridge {
  * ```
  */
 export async function createBridge(options: BridgeOptions = {}): Promise<Bridge> {
-  const { python, workers, timeoutMs, setup, ...poolOptions } = options;
+  const { python, workers, timeoutMs, setup, memo, ...poolOptions } = options;
   // apache-arrow (if installed) loads while the workers start, not before.
   const arrow = loadArrow();
-  const bridge = new BridgeImpl(timeoutMs);
+  const bridge = new BridgeImpl(timeoutMs, new MemoCache(memo));
   const withArrow = async () => bridge.useArrow(await arrow);
   bridge.pool = await createPool({
     ...poolOptions,
@@ -169,7 +174,10 @@ class BridgeImpl implements Bridge, RefHost {
   private readonly encodeHost: EncodeHost;
   private arrow: ArrowModule | undefined;
 
-  constructor(private readonly defaultTimeoutMs: number | undefined) {
+  constructor(
+    private readonly defaultTimeoutMs: number | undefined,
+    readonly memo: MemoCache,
+  ) {
     this.encodeHost = {
       callback: (fn) => this.hostValues.callback(fn),
       iterator: (iterable) => this.hostValues.iterator(iterable),
@@ -309,11 +317,47 @@ class BridgeImpl implements Bridge, RefHost {
         const value = await route.invoke({ ...request, timeoutMs }, signal);
         return decode(value.data, value.buffers, this.decodeHost(route.workerId!), () => `the result of ${what()}`);
       }
+      const memo = options?.memo;
+      if (memoizing(memo)) {
+        if (ref || refs.length || encoded?.hostValues) this.memo.bypass();
+        else return await this.memoized(request, memo, { signal: options?.signal, timeoutMs, workerId }, route, what);
+      }
       const result = await this.pool.invoke(request, { signal: options?.signal, timeoutMs, workerId });
       return decode(result.value.data, result.value.buffers, this.decodeHost(result.workerId, route.session), () => `the result of ${what()}`);
     } finally {
       for (const r of refs) r.unretain();
     }
+  }
+
+  /** A call answered from the memo table, or made and its result kept (unless it holds refs or functions). */
+  private async memoized(
+    request: InvokeRequest,
+    memo: true | { ttlMs: number },
+    invokeOptions: { signal: AbortSignal | undefined; timeoutMs: number | undefined; workerId: string | undefined },
+    route: Route,
+    what: () => string,
+  ): Promise<unknown> {
+    const key = this.memo.key(request.op, request.target, request.args);
+    const hit = this.memo.get(key);
+    if (hit) return decode(hit.data, hit.buffers, this.decodeHost(""), () => `the memoized result of ${what()}`);
+    this.memo.miss();
+    const result = await this.pool.invoke(request, invokeOptions);
+    const kept = { data: result.value.data.slice(), buffers: result.value.buffers.map((b) => b.slice()) };
+    const host = this.decodeHost(result.workerId, route.session);
+    let live = false;
+    const value = decode(
+      result.value.data,
+      result.value.buffers,
+      {
+        ...host,
+        ref: (id, type) => ((live = true), host.ref(id, type)),
+        callback: (id) => ((live = true), host.callback?.(id)),
+        iterator: (id) => ((live = true), host.iterator?.(id)),
+      },
+      () => `the result of ${what()}`,
+    );
+    if (!live) this.memo.set(key, kept, memo);
+    return value;
   }
 
   // -- host callbacks ------------------------------------------------------------------

@@ -4,7 +4,8 @@
 // documents the rules these implement.
 import { BridgeError } from "@bridge/pool";
 import type { Bridge } from "./bridge.js";
-import type { CallOptions } from "./call-options.js";
+import { withMemo, type CallOptions } from "./call-options.js";
+import type { Memo } from "./memo.js";
 import { PyObject, type PyObjectClass } from "./py-object.js";
 import { PyRef } from "./py-ref.js";
 
@@ -271,15 +272,15 @@ export abstract class PyNamespace {
     return this.$path.includes(":") ? `${this.$path}.${name}` : `${this.$path}:${name}`;
   }
 
-  /** Calls `name` (`""`: the object itself). */
-  protected $call<T>(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> | undefined, options?: CallOptions): Promise<T> {
-    return this.$bridge.call<T>(this.target(name), args, kwargs ?? {}, options);
+  /** Calls `name` (`""`: the object itself); `memo`: the manifest's `pure` / `cacheable` hint. */
+  protected $call<T>(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> | undefined, options?: CallOptions, memo?: Memo): Promise<T> {
+    return this.$bridge.call<T>(this.target(name), args, kwargs ?? {}, withMemo(options, memo));
   }
 
   /** Calls `name` with arguments laid out as `shape` says. */
-  protected $invoke<T>(name: string, shape: CallShape, args: readonly unknown[]): Promise<T> {
+  protected $invoke<T>(name: string, shape: CallShape, args: readonly unknown[], memo?: Memo): Promise<T> {
     const call = pythonCall(shape, args);
-    return this.$bridge.call<T>(this.target(name), call.args, call.kwargs, call.options);
+    return this.$bridge.call<T>(this.target(name), call.args, call.kwargs, withMemo(call.options, memo));
   }
 
   /** Reads attribute `name`. */

@@ -5,6 +5,7 @@ export type { IterateOptions } from "./py-ref.js";
 export { PyObject, wrapAs } from "./py-object.js";
 export type { PyObjectClass } from "./py-object.js";
 export type { CallOptions } from "./call-options.js";
+export type { Memo, MemoLimits, MemoStats, MemoTable } from "./memo.js";
 export { NDArray } from "./ndarray.js";
 export type { DType, TypedArrayOf, AnyTypedArray, AnyTypedArray as TypedArray } from "./ndarray.js";
 export { PyDate, PyDateTime, PyTime, PyTimedelta } from "./py-datetime.js";

@@ -1,5 +1,6 @@
-import type { CallOptions } from "./call-options.js";
+import { withMemo, type CallOptions } from "./call-options.js";
 import { pythonCall, type CallShape } from "./generated-support.js";
+import type { Memo } from "./memo.js";
 import { PyRef } from "./py-ref.js";
 
 const asyncDispose: typeof Symbol.asyncDispose =
@@ -18,15 +19,15 @@ export abstract class PyObject<Type extends string = string> {
     this.ref = ref;
   }
 
-  /** Calls a method (`""` calls the object itself). */
-  protected $call<T>(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> | undefined, options?: CallOptions): Promise<T> {
-    return this.ref.call<T>(name, args, kwargs ?? {}, options);
+  /** Calls a method (`""` calls the object itself); `memo`: the manifest's hint (a call on a ref is never memoized). */
+  protected $call<T>(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> | undefined, options?: CallOptions, memo?: Memo): Promise<T> {
+    return this.ref.call<T>(name, args, kwargs ?? {}, withMemo(options, memo));
   }
 
   /** Calls a method with arguments laid out as `shape` says (generated code's call shape). */
-  protected $invoke<T>(name: string, shape: CallShape, args: readonly unknown[]): Promise<T> {
+  protected $invoke<T>(name: string, shape: CallShape, args: readonly unknown[], memo?: Memo): Promise<T> {
     const call = pythonCall(shape, args);
-    return this.ref.call<T>(name, call.args, call.kwargs, call.options);
+    return this.ref.call<T>(name, call.args, call.kwargs, withMemo(call.options, memo));
   }
 
   /** Reads an attribute. */
