@@ -14,7 +14,7 @@ import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bridge_worker import aio
+from bridge_worker import aio, telemetry
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 from bridge_worker.errors import error, error_from_exception
 from bridge_worker.interrupt import CallInterrupted, Slot, current_slot
@@ -55,6 +55,7 @@ class Call:
         "id",
         "invoke",
         "slot",
+        "span",
         "timer",
         "waiter",
     )
@@ -73,6 +74,8 @@ class Call:
         self.timer: Timer | None = None
         #: A host callback this call's thread is waiting for (see callbacks.py).
         self.waiter: Any = None
+        #: The OpenTelemetry span continuing the host's trace (telemetry.py), if any.
+        self.span: Any = None
 
     @property
     def session(self) -> str:
@@ -86,12 +89,16 @@ class Call:
             return
         conn = self.conn
         slot = self.slot = current_slot()
+        span = self.span = telemetry.start(self.invoke, self.id)
+        token = telemetry.activate(span) if span is not None else None
         try:
             slot.enter(self)
             try:
                 value = conn.worker.invoker.run(self.invoke, self.buffers or _NO_BUFFERS, conn)
             finally:
                 slot.leave()
+                if token is not None:
+                    telemetry.deactivate(token)
         except CallInterrupted:
             return  # cancelled or timed out: answered already
         except BaseException as exc:
@@ -103,6 +110,7 @@ class Call:
                 conn.worker.pool.unstuck(self)
         if self.invoke.op == pb.INVOKE_OP_ITERATE:
             conn.start_stream(self, value)
+            self._end_span("ok")
         elif type(value) not in _PLAIN and inspect.isawaitable(value):
             self.await_(value)
         else:
@@ -114,6 +122,8 @@ class Call:
             return
         context = contextvars.copy_context()
         context.run(_coroutine_call.set, self)
+        if self.span is not None:
+            context.run(telemetry.activate, self.span)
 
         def settled(future: concurrent.futures.Future[Any]) -> None:
             # On the loop thread: encoding may be slow, so answer from a pool thread.
@@ -144,19 +154,25 @@ class Call:
             self.fail(exc)
             return
         conn.answer(self, result_entry(self.id, encoded.data, encoded.buffers), encoded.buffers)
+        self._end_span("ok")
 
     def fail(self, exc: BaseException) -> None:
         """Answer with the error ``exc`` stands for."""
         if self.done:
             return
         try:
-            entry = error_entry(self.id, error_from_exception(exc))
-        except BaseException as failure:  # formatting never fails by design; be safe anyway
+            failure = error_from_exception(exc)
+        except BaseException as problem:  # formatting never fails by design; be safe anyway
             log.exception("could not build the error answer of call %d", self.id)
-            entry = error_entry(
-                self.id, error(pb.ERROR_CODE_INTERNAL, f"could not report the error: {failure!r}")
-            )
-        self.conn.answer(self, entry)
+            failure = error(pb.ERROR_CODE_INTERNAL, f"could not report the error: {problem!r}")
+        self.conn.answer(self, error_entry(self.id, failure))
+        self._end_span(_code_name(failure.code), failure.message)
+
+    def _end_span(self, outcome: str, message: str = "") -> None:
+        span = self.span
+        if span is not None:
+            self.span = None
+            telemetry.end(span, outcome, message)
 
     # -- stopping (any thread) -----------------------------------------------------
 
@@ -175,6 +191,12 @@ class Call:
         if slot is not None and slot.interrupt(self):
             # Until its user code returns, the thread no longer counts against the budget.
             self.conn.worker.pool.stuck(self)
+        self._end_span("canceled", "stopped before it finished (cancelled, timed out, host gone)")
+
+
+def _code_name(code: int) -> str:
+    """``ERROR_CODE_INVALID_ARGUMENT`` -> ``invalid_argument`` (the host's BridgeError codes)."""
+    return pb.ErrorCode.Name(code).removeprefix("ERROR_CODE_").lower()
 
 
 async def _task(awaitable: Any) -> Any:

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bridge_worker import PROTOCOL_VERSION, __version__, callbacks, streams, threads
+from bridge_worker import PROTOCOL_VERSION, __version__, callbacks, streams, telemetry, threads
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 from bridge_worker.calls import Call, running_call
 from bridge_worker.codec import Encoded
@@ -347,7 +347,10 @@ class Connection:
         frame = pb.WorkerFrame(
             id=request_id,
             callback_request=pb.CallbackRequest(
-                callback=callback_id, args=payload, call_id=parent.id if parent else 0
+                callback=callback_id,
+                args=payload,
+                call_id=parent.id if parent else 0,
+                trace=telemetry.current(),
             ),
         )
         if parent is not None:

@@ -14,6 +14,7 @@ import type { CallOptions } from "./call-options.js";
 import { callRoot, decode, encode, type DecodeHost, type EncodeHost } from "./codec.js";
 import { describeFunction, hostArguments, HostValues, type FunctionMeta } from "./host-functions.js";
 import { MemoCache, memoizing, type MemoLimits, type MemoTable } from "./memo.js";
+import { endSpan, inCallbackSpan, recordPoolEvent, startCallSpan, traceContextOf, type SpanOutcome } from "./telemetry.js";
 import type { PyObject, PyObjectClass } from "./py-object.js";
 import { PyRef, type IterateOptions, type RefHost } from "./py-ref.js";
 import { refStream } from "./stream.js";
@@ -138,6 +139,10 @@ export async function createBridge(options: BridgeOptions = {}): Promise<Bridge>
     python: python ?? process.env.BRIDGE_PYTHON ?? "python3",
     ...(workers === undefined ? {} : { size: workers }),
     capabilities: arrowInstalled() ? ["arrow"] : [],
+    onEvent: (event) => {
+      recordPoolEvent(event);
+      poolOptions.onEvent?.(event);
+    },
     events: {
       callback: (request, workerId) => bridge.answerCallback(request, workerId),
       releaseCallbacks: (ids) => bridge.hostValues.release(ids),
@@ -149,6 +154,13 @@ export async function createBridge(options: BridgeOptions = {}): Promise<Bridge>
   });
   await withArrow();
   return bridge;
+}
+
+/** The bytes a payload takes on the wire (msgpack body and out-of-band buffers). */
+function payloadBytes(payload: { data: Uint8Array; buffers: readonly Uint8Array[] }): number {
+  let n = payload.data.byteLength;
+  for (const buffer of payload.buffers) n += buffer.byteLength;
+  return n;
 }
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
@@ -283,7 +295,30 @@ class BridgeImpl implements Bridge, RefHost {
     };
   }
 
+  /** A call (or get/set) from the host, in a span when telemetry records. */
   async run(op: Op, target: string, ref: PyRef | undefined, payload: unknown, options: CallOptions | undefined, route: Route): Promise<unknown> {
+    const span = startCallSpan(op, target, route.session?.id);
+    if (!span) return this.execute(op, target, ref, payload, options, route, undefined);
+    const outcome: SpanOutcome = { span };
+    try {
+      const value = await this.execute(op, target, ref, payload, options, route, outcome);
+      endSpan(span, outcome);
+      return value;
+    } catch (error) {
+      endSpan(span, { ...outcome, error });
+      throw error;
+    }
+  }
+
+  private async execute(
+    op: Op,
+    target: string,
+    ref: PyRef | undefined,
+    payload: unknown,
+    options: CallOptions | undefined,
+    route: Route,
+    outcome: SpanOutcome | undefined,
+  ): Promise<unknown> {
     if (ref?.released) throw new BridgeError("not_found", `the Python object ${ref.type} (ref ${ref.id}) was released`);
     const what = () => describe(target, ref);
     const encoded = payload === undefined ? undefined : encode(payload, this.encodeHost, () => `the arguments of ${what()}`, op === "set" ? () => "value" : callRoot);
@@ -309,20 +344,28 @@ class BridgeImpl implements Bridge, RefHost {
         args: encoded ? { data: encoded.data, buffers: encoded.buffers } : undefined,
         session: route.session?.id,
       };
+      if (outcome) {
+        outcome.requestBytes = encoded ? payloadBytes(encoded) : 0;
+        request.trace = traceContextOf(outcome.span);
+      }
       if (route.invoke) {
         if (workerId !== route.workerId) {
           throw new BridgeError("invalid_argument", `${what()} was given an object from worker ${workerId} while setting up worker ${route.workerId}`);
         }
         const signal = timeoutMs === undefined ? options?.signal : AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(options?.signal ? [options.signal] : [])]);
         const value = await route.invoke({ ...request, timeoutMs }, signal);
+        if (outcome) Object.assign(outcome, { workerId: route.workerId, responseBytes: payloadBytes(value) });
         return decode(value.data, value.buffers, this.decodeHost(route.workerId!), () => `the result of ${what()}`);
       }
       const memo = options?.memo;
       if (memoizing(memo)) {
-        if (ref || refs.length || encoded?.hostValues) this.memo.bypass();
-        else return await this.memoized(request, memo, { signal: options?.signal, timeoutMs, workerId }, route, what);
+        if (ref || refs.length || encoded?.hostValues) {
+          this.memo.bypass();
+          if (outcome) outcome.memo = "bypass";
+        } else return await this.memoized(request, memo, { signal: options?.signal, timeoutMs, workerId }, route, what, outcome);
       }
       const result = await this.pool.invoke(request, { signal: options?.signal, timeoutMs, workerId });
+      if (outcome) Object.assign(outcome, { workerId: result.workerId, responseBytes: payloadBytes(result.value) });
       return decode(result.value.data, result.value.buffers, this.decodeHost(result.workerId, route.session), () => `the result of ${what()}`);
     } finally {
       for (const r of refs) r.unretain();
@@ -336,12 +379,15 @@ class BridgeImpl implements Bridge, RefHost {
     invokeOptions: { signal: AbortSignal | undefined; timeoutMs: number | undefined; workerId: string | undefined },
     route: Route,
     what: () => string,
+    outcome: SpanOutcome | undefined,
   ): Promise<unknown> {
     const key = this.memo.key(request.op, request.target, request.args);
     const hit = this.memo.get(key);
+    if (outcome) outcome.memo = hit ? "hit" : "miss";
     if (hit) return decode(hit.data, hit.buffers, this.decodeHost(""), () => `the memoized result of ${what()}`);
     this.memo.miss();
     const result = await this.pool.invoke(request, invokeOptions);
+    if (outcome) Object.assign(outcome, { workerId: result.workerId, responseBytes: payloadBytes(result.value) });
     const kept = { data: result.value.data.slice(), buffers: result.value.buffers.map((b) => b.slice()) };
     const host = this.decodeHost(result.workerId, route.session);
     let live = false;
@@ -364,28 +410,34 @@ class BridgeImpl implements Bridge, RefHost {
 
   async answerCallback(request: CallbackRequest, workerId: string): Promise<CallbackOutcome> {
     const id = request.callback;
-    const what = () => `the host callback ${id}`;
+    const name = this.hostValues.functionOf(id)?.fn.name || id;
     try {
-      const decoded = decode(request.args.data, request.args.buffers, this.decodeHost(workerId), () => `the arguments Python passed to ${what()}`);
-      const [args, kwargs] = decoded as [unknown[], Record<string, unknown>];
-      let value: unknown;
-      if (id.startsWith("i")) {
-        const [verb, n] = args as [string, number];
-        if (!this.hostValues.iterableOf(id)) throw new BridgeError("unavailable", `the host iterable ${id} is gone`);
-        value = verb === "return" ? await this.hostValues.stop(id) : await this.hostValues.pull(id, n);
-      } else {
-        const entry = this.hostValues.functionOf(id);
-        if (!entry) throw new BridgeError("unavailable", `the host function ${id} was released`);
-        value = await (entry.fn as (...a: unknown[]) => unknown)(...hostArguments(entry, args ?? [], kwargs ?? {}));
-      }
-      const encoded = encode(value, this.encodeHost, () => `the value ${what()} returned`, () => "return value");
-      for (const holder of encoded.workers) {
-        if (holder !== workerId) throw new BridgeError("invalid_argument", `${what()} returned an object from worker ${holder} to worker ${workerId}`);
-      }
-      return { value: { data: encoded.data, buffers: encoded.buffers } };
+      return await inCallbackSpan(name, request.trace, () => this.runCallback(request, workerId));
     } catch (error) {
       return { error };
     }
+  }
+
+  private async runCallback(request: CallbackRequest, workerId: string): Promise<CallbackOutcome> {
+    const id = request.callback;
+    const what = () => `the host callback ${id}`;
+    const decoded = decode(request.args.data, request.args.buffers, this.decodeHost(workerId), () => `the arguments Python passed to ${what()}`);
+    const [args, kwargs] = decoded as [unknown[], Record<string, unknown>];
+    let value: unknown;
+    if (id.startsWith("i")) {
+      const [verb, n] = args as [string, number];
+      if (!this.hostValues.iterableOf(id)) throw new BridgeError("unavailable", `the host iterable ${id} is gone`);
+      value = verb === "return" ? await this.hostValues.stop(id) : await this.hostValues.pull(id, n);
+    } else {
+      const entry = this.hostValues.functionOf(id);
+      if (!entry) throw new BridgeError("unavailable", `the host function ${id} was released`);
+      value = await (entry.fn as (...a: unknown[]) => unknown)(...hostArguments(entry, args ?? [], kwargs ?? {}));
+    }
+    const encoded = encode(value, this.encodeHost, () => `the value ${what()} returned`, () => "return value");
+    for (const holder of encoded.workers) {
+      if (holder !== workerId) throw new BridgeError("invalid_argument", `${what()} returned an object from worker ${holder} to worker ${workerId}`);
+    }
+    return { value: { data: encoded.data, buffers: encoded.buffers } };
   }
 
   // -- setup and tools -------------------------------------------------------------------
