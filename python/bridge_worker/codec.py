@@ -54,6 +54,9 @@ EXT_BIGINT = pb.VALUE_EXT_BIGINT
 
 #: Bytes-like values at least this large travel out of band (VALUE_EXT_BUFFER).
 OUT_OF_BAND_BYTES = 16 * 1024
+#: The most bytes a value may take inline (its msgpack body; out-of-band buffers do not
+#: count), so that its message stays under the 256 MiB envelope limit both sides keep.
+MAX_INLINE_BYTES = 255 << 20
 #: msgpack refuses to nest deeper than this; a deeper (or cyclic) result becomes a ref.
 MAX_DEPTH = 500
 
@@ -361,16 +364,31 @@ class _Decoder:
         raise InvalidArgumentError("expected binary data (bin or ext 5)")
 
 
+def _inline_checked(encoded: Encoded) -> Encoded:
+    if len(encoded.data) > MAX_INLINE_BYTES:
+        raise ResourceExhaustedError(
+            f"the value takes {len(encoded.data)} bytes inline (str, numbers, small binaries),"
+            f" more than the {MAX_INLINE_BYTES} one message carries; return large data as"
+            " bytes or an array, which travel out of band"
+        )
+    return encoded
+
+
 def _collision(items: list[Any]) -> None:
-    """Refuse distinct host values that are one key in Python (1 and True, 1 and 1.0)."""
+    """Refuse distinct host keys (or set items) that are one key in Python.
+
+    The host never sends one Map key or Set item twice, so any two that are equal here
+    (1 and 1n, true and 1, two arrays with the same items) would silently merge.
+    """
     seen: dict[Any, Any] = {}
     for item in items:
-        if item in seen and seen[item] is not item and not (item != item):
+        if item in seen:
             raise InvalidArgumentError(
                 f"{seen[item]!r} and {item!r} are distinct values in the host but equal as"
-                " Python dict keys or set items; one would be lost"
+                " Python dict keys or set items (a number and a bigint of one value, true"
+                " and 1, or two arrays with the same items); one would be lost"
             )
-        seen.setdefault(item, item)
+        seen[item] = item
 
 
 def hashable(value: Any) -> Any:
@@ -425,12 +443,12 @@ class Codec:
         t = type(value)
         if t in _SCALARS or (t is int and _INT64_MIN <= value <= _UINT64_MAX):
             try:
-                return Encoded(self._scalar_packer().pack(value), [])
+                return _inline_checked(Encoded(self._scalar_packer().pack(value), []))
             except UnicodeEncodeError:  # pragma: no cover - surrogatepass encodes every str
                 pass
         encoder = _Encoder(self, peer, session)
         try:
-            return Encoded(encoder.pack(value), encoder.buffers)
+            return _inline_checked(Encoded(encoder.pack(value), encoder.buffers))
         except BridgeFault:
             raise
         except Exception:

@@ -92,6 +92,30 @@ export interface ConnectionEvents {
 }
 
 const MAX_FRAMES_PER_MESSAGE = 1024;
+/**
+ * The most bytes a payload may take inline (its msgpack body: strings, numbers, small
+ * binaries), so that its message stays under the worker's 256 MiB envelope limit; large
+ * binary data travels out of band and is not counted. Both sides refuse more with
+ * `resource_exhausted` (python/bridge_worker/codec.py: MAX_INLINE_BYTES).
+ * @private
+ */
+export const MAX_INLINE_BYTES = 255 * 2 ** 20;
+/** A batch is cut before its payloads' inline bytes pass this. */
+const MAX_BATCH_INLINE_BYTES = 64 * 2 ** 20;
+
+function inlineTooLarge(what: string, bytes: number): BridgeError {
+  return new BridgeError(
+    "resource_exhausted",
+    `${what} take ${bytes} bytes inline (strings, numbers, small binaries), more than the ${MAX_INLINE_BYTES} one message carries; pass large data as a Uint8Array or another typed array, which travel out of band`,
+  );
+}
+
+/** The inline payload bytes of a frame (what counts against the envelope limit). */
+function inlineBytes(frame: HostFrame): number {
+  if (frame.kind === "invoke") return frame.args?.data.byteLength ?? 0;
+  if (frame.kind === "callback_value") return frame.value.data.byteLength;
+  return 0;
+}
 
 /**
  * The host side of one worker's channel (the local lane or a gRPC Channel stream):
@@ -163,6 +187,8 @@ export class WorkerConnection {
   invoke(request: InvokeRequest, signal: AbortSignal | undefined): Promise<RawPayload> {
     if (this.failure) return Promise.reject(this.failure);
     if (signal?.aborted) return Promise.reject(abortError(signal));
+    const inline = request.args?.data.byteLength ?? 0;
+    if (inline > MAX_INLINE_BYTES) return Promise.reject(inlineTooLarge(`the arguments of ${request.target || "the call"}`, inline));
     const id = this.allocateId();
     return new Promise<RawPayload>((resolve, reject) => {
       let onAbort: (() => void) | undefined;
@@ -314,10 +340,19 @@ export class WorkerConnection {
     const frames = this.queued;
     this.queued = [];
     if (this.failure) return;
-    for (let i = 0; i < frames.length; i += MAX_FRAMES_PER_MESSAGE) {
-      const batch = i === 0 && frames.length <= MAX_FRAMES_PER_MESSAGE ? frames : frames.slice(i, i + MAX_FRAMES_PER_MESSAGE);
-      const { envelope, trailer } = encodeHostMessage(batch);
-      this.transport.send(envelope, trailer);
+    // Messages of at most MAX_FRAMES_PER_MESSAGE frames and (past one frame) MAX_BATCH_INLINE_BYTES inline.
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i <= frames.length; i++) {
+      const size = i < frames.length ? inlineBytes(frames[i]!) : 0;
+      const cut = i === frames.length || i - start === MAX_FRAMES_PER_MESSAGE || (i > start && bytes + size > MAX_BATCH_INLINE_BYTES);
+      if (cut && i > start) {
+        const { envelope, trailer } = encodeHostMessage(start === 0 && i === frames.length ? frames : frames.slice(start, i));
+        this.transport.send(envelope, trailer);
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
     }
     this.spin();
   };
@@ -392,7 +427,9 @@ export class WorkerConnection {
     const handler = this.events.callback;
     const answer = (outcome: CallbackOutcome) => {
       if (this.failure) return;
-      if ("value" in outcome) this.enqueue({ kind: "callback_value", id: frame.id, value: outcome.value });
+      if ("value" in outcome && outcome.value.data.byteLength > MAX_INLINE_BYTES) {
+        this.enqueue({ kind: "callback_error", id: frame.id, error: hostErrorFrame(inlineTooLarge(`the value callback ${frame.callback} returned would`, outcome.value.data.byteLength)) });
+      } else if ("value" in outcome) this.enqueue({ kind: "callback_value", id: frame.id, value: outcome.value });
       else this.enqueue({ kind: "callback_error", id: frame.id, error: hostErrorFrame(outcome.error) });
     };
     if (!handler) {

@@ -154,6 +154,15 @@ describe("keys", () => {
     expect(Object.getOwnPropertyDescriptor(fromPython, "__proto__")?.value).toBe(3);
   });
 
+  it("distinct JS keys that are one Python key are refused, not merged", async () => {
+    for (const map of [new Map<unknown, unknown>([[1, "a"], [1n, "b"]]), new Map<unknown, unknown>([[true, "a"], [1, "b"]]), new Map<unknown, unknown>([[[1], "a"], [[1], "b"]])]) {
+      const error = await refusal(bridge.call("values_fixtures.echo", [map]));
+      expect(error.code).toBe("invalid_argument");
+      expect(error.message).toMatch(/equal as Python dict keys/);
+    }
+    expect((await refusal(bridge.call("values_fixtures.echo", [new Set<unknown>([0, false])]))).message).toMatch(/one would be lost/);
+  });
+
   it("dicts with non-string keys arrive as Maps", async () => {
     const map = await bridge.call<Map<unknown, unknown>>("values_fixtures.echo", [new Map<unknown, unknown>([[1, "a"], [2n ** 70n, "b"]])]);
     expect(map).toBeInstanceOf(Map);
@@ -176,6 +185,22 @@ describe("huge values", () => {
     expect(error.message).toMatch(/limit of 1048576 bytes/);
     // The worker is fine afterwards, and a value at the limit crosses.
     expect((await small.call<Uint8Array>("values_fixtures.big_bytearray", [1 << 20])).byteLength).toBe(1 << 20);
+  });
+});
+
+describe("inline size", () => {
+  it("arguments too large to travel inline are refused before they are sent", async () => {
+    const error = await refusal(bridge.call("builtins.len", ["x".repeat(256 * 2 ** 20)]));
+    expect(error.code).toBe("resource_exhausted");
+    expect(error.message).toMatch(/268435\d+ bytes inline/);
+    expect(await bridge.call("builtins.len", ["ok"])).toBe(2);
+  });
+
+  it("a result too large to travel inline is refused in the worker, which keeps serving", async () => {
+    const error = await refusal(bridge.call("operator.mul", ["x", 256 * 2 ** 20]));
+    expect(error.code).toBe("resource_exhausted");
+    expect(error.message).toMatch(/bytes inline/);
+    expect(await bridge.call("builtins.len", ["ok"])).toBe(2);
   });
 });
 
