@@ -9,5 +9,5 @@ export default defineConfig({
   outDir: "dist",
   clean: true,
   splitting: true,
-  external: [/^@bridge\//, "pythonia", "node-calls-python"],
+  external: [/^@bridge\//, /^@opentelemetry\//, "pythonia", "node-calls-python"],
 });

@@ -135,10 +135,24 @@ async function sitePackages(python: string): Promise<string | undefined> {
   return out.trim() || undefined;
 }
 
-function bridgeSystem(name: string, options: { workers?: number; transport?: "grpc" }): SystemSpec {
+/**
+ * Registers an OpenTelemetry SDK that records every span and exports it nowhere: what
+ * telemetry costs a call when an application traces, beside the same system without.
+ */
+async function recordSpans(): Promise<void> {
+  const { context, trace } = await import("@opentelemetry/api");
+  const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
+  const { BasicTracerProvider, SimpleSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
+  const discard = { export: (_spans: unknown, done: (result: { code: 0 }) => void) => done({ code: 0 }), shutdown: () => Promise.resolve() };
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(discard)] }));
+}
+
+function bridgeSystem(name: string, options: { workers?: number; transport?: "grpc" }, telemetry = false): SystemSpec {
   return {
     name,
     async start(python) {
+      if (telemetry) await recordSpans();
       const { createBridge, NDArray } = await import("@bridge/runtime");
       const bridge = await createBridge({ python, env: { PYTHONPATH: support }, ...options });
       return {
@@ -168,4 +182,5 @@ export const SYSTEMS: readonly SystemSpec[] = [
   bridgeSystem("Bridge, 1 worker, local lane", {}),
   bridgeSystem("Bridge, 2 workers, local lane", { workers: 2 }),
   bridgeSystem("Bridge, 1 worker, gRPC Channel", { transport: "grpc" }),
+  bridgeSystem("Bridge, 1 worker, local lane, OpenTelemetry SDK recording", {}, true),
 ];
