@@ -165,7 +165,7 @@ class BridgeImpl implements Bridge, RefHost {
   readonly hostValues = new HostValues();
   readonly tools: HostTools;
   private readonly classes = new Map<string, PyObjectClass>();
-  private readonly toolsByName = new Map<string, { fn: (...args: never[]) => unknown; meta: FunctionMeta | undefined }>();
+  private readonly toolsByName = new Map<string, (...args: never[]) => unknown>();
   private readonly encodeHost: EncodeHost;
   private arrow: ArrowModule | undefined;
 
@@ -348,16 +348,20 @@ class BridgeImpl implements Bridge, RefHost {
 
   async prepare(info: WorkerInfo, invoke: PinnedInvoke, setup: BridgeOptions["setup"]): Promise<void> {
     const scope = this.scope(info, invoke);
-    for (const [name, { fn, meta }] of this.toolsByName) {
-      await scope.call("bridge_worker.host:register_tool", [name, meta ? describeFunction(fn, meta) : fn]);
+    for (const [name, tool] of this.toolsByName) {
+      await scope.call("bridge_worker.host:register_tool", [name, tool]);
     }
     if (setup) await setup(scope);
   }
 
   private async registerTool(name: string, fn: (...args: never[]) => unknown, meta: FunctionMeta | undefined): Promise<void> {
-    if (meta) describeFunction(fn, meta);
-    this.toolsByName.set(name, { fn, meta });
-    await Promise.all(this.pool.workers.map((w) => this.run("call", "bridge_worker.host:register_tool", undefined, [[name, fn], {}], undefined, { workerId: w.id })));
+    // A wrapper of its own per tool: Python sees the tool's name (by default the name it
+    // is registered under), and the user's function keeps its own metadata.
+    const tool = (...args: never[]) => fn(...args);
+    Object.defineProperty(tool, "length", { value: fn.length });
+    describeFunction(tool, { name, ...meta });
+    this.toolsByName.set(name, tool);
+    await Promise.all(this.pool.workers.map((w) => this.run("call", "bridge_worker.host:register_tool", undefined, [[name, tool], {}], undefined, { workerId: w.id })));
   }
 
   private async unregisterTool(name: string): Promise<void> {
