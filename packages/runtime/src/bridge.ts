@@ -72,7 +72,10 @@ export interface Session extends Pick<Bridge, "call" | "get" | "module"> {
   readonly workerId: string;
   /** Objects created in the session and still held. */
   readonly size: number;
-  /** Releases every object created in the session (in the worker too). */
+  /**
+   * Releases every object created in the session (in the worker too): its calls and
+   * calls on its objects. New calls are refused at once; calls in flight finish first.
+   */
   close(): Promise<void>;
   /** `await using session = await bridge.session()` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -165,6 +168,8 @@ class BridgeImpl implements Bridge, RefHost {
   readonly hostValues = new HostValues();
   readonly tools: HostTools;
   private readonly classes = new Map<string, PyObjectClass>();
+  /** The session a ref was made in: calls on it belong to that session too. */
+  private readonly sessionOf = new WeakMap<PyRef, SessionImpl>();
   private readonly toolsByName = new Map<string, (...args: never[]) => unknown>();
   private readonly encodeHost: EncodeHost;
   private arrow: ArrowModule | undefined;
@@ -237,16 +242,18 @@ class BridgeImpl implements Bridge, RefHost {
   }
 
   iterateRef<T>(ref: PyRef, options: IterateOptions): AsyncIterable<T> {
+    const session = this.sessionOf.get(ref);
     return refStream<T>(
       this.pool,
       ref,
       (payload) => {
-        const items = decode(payload.data, payload.buffers, this.decodeHost(ref.workerId), () => `items streamed from ${ref.type}`);
+        const items = decode(payload.data, payload.buffers, this.decodeHost(ref.workerId, session), () => `items streamed from ${ref.type}`);
         if (!Array.isArray(items)) throw new BridgeError("internal", `a stream chunk from ${ref.type} is not an array`);
         return items;
       },
       options,
       true,
+      session?.id,
     );
   }
 
@@ -265,7 +272,10 @@ class BridgeImpl implements Bridge, RefHost {
     return {
       ref: (id, type) => {
         const ref = new PyRef(this, workerId, id, type);
-        session?.adopt(ref);
+        if (session) {
+          this.sessionOf.set(ref, session);
+          session.adopt(ref);
+        }
         const cls = this.classes.get(type);
         return cls ? new cls(ref as PyRef<never>) : ref;
       },
@@ -277,6 +287,18 @@ class BridgeImpl implements Bridge, RefHost {
 
   async run(op: Op, target: string, ref: PyRef | undefined, payload: unknown, options: CallOptions | undefined, route: Route): Promise<unknown> {
     if (ref?.released) throw new BridgeError("not_found", `the Python object ${ref.type} (ref ${ref.id}) was released`);
+    const session = route.session ?? (ref && this.sessionOf.get(ref));
+    if (!session) return this.execute(op, target, ref, payload, options, route);
+    // A session's close() waits for its calls in flight, so their objects are released too.
+    session.begin();
+    try {
+      return await this.execute(op, target, ref, payload, options, { ...route, workerId: session.workerId, session });
+    } finally {
+      session.end();
+    }
+  }
+
+  private async execute(op: Op, target: string, ref: PyRef | undefined, payload: unknown, options: CallOptions | undefined, route: Route): Promise<unknown> {
     const what = () => describe(target, ref);
     const encoded = payload === undefined ? undefined : encode(payload, this.encodeHost, () => `the arguments of ${what()}`, op === "set" ? () => "value" : callRoot);
     let workerId = ref?.workerId ?? route.workerId;
@@ -373,6 +395,9 @@ class BridgeImpl implements Bridge, RefHost {
 class SessionImpl implements Session {
   private readonly refs = new Set<PyRef>();
   private closed = false;
+  private inflight = 0;
+  private idle: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly bridge: BridgeImpl,
@@ -394,8 +419,18 @@ class SessionImpl implements Session {
   }
 
   private route(): Route {
-    if (this.closed) throw new BridgeError("unavailable", `session ${this.id} is closed`);
     return { workerId: this.workerId, session: this };
+  }
+
+  /** A call of the session starts (refused once close() was called). */
+  begin(): void {
+    if (this.closed) throw new BridgeError("unavailable", `session ${this.id} is closed`);
+    this.inflight++;
+  }
+
+  /** A call of the session settled. */
+  end(): void {
+    if (--this.inflight === 0) this.idle?.();
   }
 
   call<T>(target: string, args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}, options?: CallOptions): Promise<T> {
@@ -419,13 +454,16 @@ class SessionImpl implements Session {
   }
 
   close(): Promise<void> {
-    if (!this.closed) {
+    if (!this.closing) {
       this.closed = true;
-      for (const ref of this.refs) ref.forget();
-      this.refs.clear();
-      this.bridge.pool.releaseSession(this.workerId, this.id);
+      const inflight = this.inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.idle = resolve));
+      this.closing = inflight.then(() => {
+        for (const ref of this.refs) ref.forget();
+        this.refs.clear();
+        this.bridge.pool.releaseSession(this.workerId, this.id);
+      });
     }
-    return Promise.resolve();
+    return this.closing;
   }
 
   [asyncDispose](): Promise<void> {
