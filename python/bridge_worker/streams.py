@@ -254,6 +254,7 @@ class AsyncStream(Stream):
     async def _pump(self) -> None:
         iterator = self._iterator
         failure: BaseException | None = None
+        dropped = aio.adopt_dropped_generators()
         try:
             while not self.closed:
                 while self.credit == 0:
@@ -276,6 +277,8 @@ class AsyncStream(Stream):
                     await aclose()
                 except BaseException:
                     log.exception("closing a streamed async iterator raised")
+            # Generators it left suspended (nested ones) are closed here, in this task too.
+            await aio.close_adopted(dropped)
         if not self.closed:
             self.closed = True
             self.end(failure)

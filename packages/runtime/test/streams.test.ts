@@ -172,7 +172,21 @@ describe("async generators", () => {
     const seen: number[] = [];
     for await (const n of agen.iterate<number>({ highWaterMark: 1 })) seen.push(n);
     expect(seen).toEqual([0, 1, 2, 3, 4]);
-    expect((await p.stats()).finally_ran).toBe(1);
+    expect(await p.stats()).toMatchObject({ finally_ran: 1, exits: [true] });
+  });
+
+  it("an inner generator an early break leaves suspended is closed in the stream's task too", async () => {
+    // dspy.streamify's shape: asyncio would close the inner one in a new task, where its
+    // cancel scope cannot exit ("Attempted to exit cancel scope in a different task").
+    const p = await probe();
+    const agen = await p.ref.call<PyRef>("wrapped", [1e9]);
+    const seen: number[] = [];
+    for await (const n of agen.iterate<number>({ highWaterMark: 1 })) {
+      seen.push(n);
+      if (seen.length === 2) break;
+    }
+    expect(seen).toEqual([0, 1]);
+    await expect.poll(async () => (await p.stats()).exits).toEqual([true]);
   });
 });
 
