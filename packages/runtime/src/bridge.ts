@@ -170,6 +170,8 @@ class BridgeImpl implements Bridge, RefHost {
   private readonly classes = new Map<string, PyObjectClass>();
   /** The session a ref was made in: calls on it belong to that session too. */
   private readonly sessionOf = new WeakMap<PyRef, SessionImpl>();
+  /** Open sessions by id (refs Python passes to a host callback during a session's call join it). */
+  readonly sessions = new Map<string, SessionImpl>();
   private readonly toolsByName = new Map<string, (...args: never[]) => unknown>();
   private readonly encodeHost: EncodeHost;
   private arrow: ArrowModule | undefined;
@@ -220,7 +222,9 @@ class BridgeImpl implements Bridge, RefHost {
   async session(options: SessionOptions = {}): Promise<Session> {
     // The least-loaded worker now; the first call decides if none is ready yet.
     const result = await this.pool.invoke({ op: "get", target: "builtins:None" });
-    return new SessionImpl(this, result.workerId, `s${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`, options.maxRefs ?? 10_000);
+    const session = new SessionImpl(this, result.workerId, `s${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`, options.maxRefs ?? 10_000);
+    this.sessions.set(session.id, session);
+    return session;
   }
 
   close(options?: { drainMs?: number; graceMs?: number }): Promise<void> {
@@ -344,7 +348,8 @@ class BridgeImpl implements Bridge, RefHost {
     const id = request.callback;
     const what = () => `the host callback ${id}`;
     try {
-      const decoded = decode(request.args.data, request.args.buffers, this.decodeHost(workerId), () => `the arguments Python passed to ${what()}`);
+      const session = request.session === undefined ? undefined : this.sessions.get(request.session);
+      const decoded = decode(request.args.data, request.args.buffers, this.decodeHost(workerId, session), () => `the arguments Python passed to ${what()}`);
       const [args, kwargs] = decoded as [unknown[], Record<string, unknown>];
       let value: unknown;
       if (id.startsWith("i")) {
@@ -460,6 +465,7 @@ class SessionImpl implements Session {
       this.closing = inflight.then(() => {
         for (const ref of this.refs) ref.forget();
         this.refs.clear();
+        this.bridge.sessions.delete(this.id);
         this.bridge.pool.releaseSession(this.workerId, this.id);
       });
     }

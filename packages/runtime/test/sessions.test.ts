@@ -89,6 +89,24 @@ describe("sessions", () => {
     await session.close(); // idempotent
   });
 
+  it("objects Python hands to a TS function during a session's call belong to the session", async () => {
+    const session = await bridge.session();
+    const baseline = await alive(session);
+    let handed: PyRef | undefined;
+    const label = await session.call("bridge_sessions.hand_over", [
+      async (thing: PyRef) => {
+        handed = thing;
+        return thing.get("label");
+      },
+    ]);
+    expect(label).toBe("handed");
+    expect(session.size).toBe(1);
+    expect(await alive(session)).toBe(baseline + 1);
+    await session.close();
+    expect(handed!.released).toBe(true);
+    await expect.poll(() => alive(session)).toBe(baseline);
+  });
+
   it("await using closes it at the end of the scope", async () => {
     let workerId: string;
     let baseline: number;
