@@ -17,6 +17,7 @@ interface Stats {
   closed_by_exit: number;
   distinct_tasks: number;
   steps: number;
+  exits: boolean[];
 }
 
 async function probe(): Promise<{ ref: PyRef; stats: () => Promise<Stats> }> {
