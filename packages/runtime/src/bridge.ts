@@ -403,6 +403,8 @@ class SessionImpl implements Session {
   private inflight = 0;
   private idle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  /** close() has released the session's objects. */
+  private done = false;
 
   constructor(
     private readonly bridge: BridgeImpl,
@@ -417,6 +419,12 @@ class SessionImpl implements Session {
   }
 
   adopt(ref: PyRef): void {
+    if (this.done) {
+      // Made after the session was released (a stream over one of its refs still running):
+      // nothing will release it with the session any more, so it goes now.
+      void ref.release();
+      return;
+    }
     this.refs.add(ref);
     if (this.refs.size > this.maxRefs && this.size > this.maxRefs) {
       throw new BridgeError("resource_exhausted", `session ${this.id} holds more than ${this.maxRefs} objects (maxRefs); release some or close the session`);
@@ -465,6 +473,7 @@ class SessionImpl implements Session {
       this.closing = inflight.then(() => {
         for (const ref of this.refs) ref.forget();
         this.refs.clear();
+        this.done = true;
         this.bridge.sessions.delete(this.id);
         this.bridge.pool.releaseSession(this.workerId, this.id);
       });

@@ -107,6 +107,20 @@ describe("sessions", () => {
     await expect.poll(() => alive(session)).toBe(baseline);
   });
 
+  it("a stream over a session's object keeps going after close(); what it yields then is released at once", async () => {
+    const session = await bridge.session();
+    const baseline = await alive(session);
+    const gen = await session.call<PyRef>("bridge_sessions.things", [6]);
+    const seen: PyRef[] = [];
+    for await (const thing of gen.iterate<PyRef>({ highWaterMark: 1 })) {
+      seen.push(thing);
+      if (seen.length === 2) await session.close();
+    }
+    expect(seen).toHaveLength(6);
+    expect(seen.every((t) => t.released)).toBe(true);
+    await expect.poll(() => alive(session)).toBe(baseline);
+  });
+
   it("await using closes it at the end of the scope", async () => {
     let workerId: string;
     let baseline: number;
