@@ -106,6 +106,22 @@ describe("TypeScript tools in dspy.ReAct", () => {
     await lm.release();
   });
 
+  it("async DSPy (ReAct.acall, run as a coroutine on the worker's loop) awaits the TS tools", async () => {
+    weatherCalls.length = 0;
+    const lm = await dummyLM([
+      { next_thought: "Weather.", next_tool_name: "get_weather", next_tool_args: { city: "Rome" } },
+      { next_thought: "Done.", next_tool_name: "finish", next_tool_args: {} },
+      { reasoning: "Known.", answer: "Sunny in Rome." },
+    ]);
+    await using react = await bridge.call<PyRef>("dspy.ReAct", ["question -> answer"], { tools: [getWeather()] });
+    await react.call("set_lm", [lm]);
+    await using prediction = await react.call<PyRef>("acall", [], { question: "Weather in Rome?" });
+    expect(await prediction.get("answer")).toBe("Sunny in Rome.");
+    expect(weatherCalls).toEqual(["Rome"]);
+    expect((await prediction.get<Record<string, string>>("trajectory")).observation_0).toBe("Sunny in Rome (4 letters)");
+    await lm.release();
+  });
+
   it("a TS tool that throws becomes the observation ReAct sees (a HostError it caught)", async () => {
     const lm = await dummyLM([
       { next_thought: "Try it.", next_tool_name: "flaky", next_tool_args: {} },

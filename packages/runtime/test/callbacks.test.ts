@@ -127,6 +127,17 @@ describe("TypeScript functions in Python", () => {
     expect(await bridge.call(cb("apply_async"), [alevel(1), 0])).toBe(24);
   });
 
+  it("nesting needs no spare threads: a worker allowed one thread of user code still nests 3 deep", async () => {
+    await using narrow = await createBridge({ workers: 1, threads: 1, env: { PYTHONPATH: fixtures } });
+    const level = (depth: number): ((x: number) => Promise<number>) =>
+      async (x: number) => {
+        // While the Python frames above wait for this TS code, the one thread serves other calls.
+        expect(await narrow.call("operator.add", [x, 0])).toBe(x);
+        return depth === 3 ? x : (await narrow.call<number>(cb("apply"), [level(depth + 1), x + 1])) + 10;
+      };
+    expect(await narrow.call(cb("apply"), [level(1), 1])).toBe(3 + 20);
+  });
+
   it("a TS exception is a catchable bridge_worker.host.HostError with the message, name and stack", async () => {
     function failing(): never {
       throw new TypeError("bad input from TS");
