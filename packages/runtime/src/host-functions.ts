@@ -108,19 +108,31 @@ export function parametersOf(meta: FunctionMeta | undefined, fn: (...args: never
   }
   if (Array.isArray(declared)) return { params: [...(declared as readonly ParameterSpec[])], objectStyle: false };
   if (isZodObject(declared)) {
-    return { params: Object.entries(declared.shape).map(([name, field]) => zodField(name, field)), objectStyle: true, schema: declared };
+    return { params: requiredFirst(Object.entries(declared.shape).map(([name, field]) => zodField(name, field))), objectStyle: true, schema: declared };
   }
   const schema = declared as { properties: Record<string, { type?: string; description?: string }>; required?: readonly string[] };
   const required = new Set(schema.required ?? []);
   return {
-    params: Object.entries(schema.properties).map(([name, spec]) => ({
-      name,
-      ...(spec.type ? { type: spec.type } : {}),
-      ...(spec.description ? { description: spec.description } : {}),
-      ...(required.has(name) ? {} : { required: false, default: null }),
-    })),
+    params: requiredFirst(
+      Object.entries(schema.properties).map(([name, spec]) => ({
+        name,
+        ...(spec.type ? { type: spec.type } : {}),
+        ...(spec.description ? { description: spec.description } : {}),
+        ...(required.has(name) ? {} : { required: false, default: null }),
+      })),
+    ),
     objectStyle: true,
   };
+}
+
+/**
+ * An object's fields as parameters, the required ones first (stable): a Python signature
+ * cannot put a parameter without a default after one with a default, and for a function
+ * called with one object the fields' order carries no meaning.
+ */
+function requiredFirst(params: ParameterSpec[]): ParameterSpec[] {
+  const optional = (p: ParameterSpec) => p.required === false || "default" in p;
+  return [...params.filter((p) => !optional(p)), ...params.filter(optional)];
 }
 
 /** What a registered host function needs at call time. @private */

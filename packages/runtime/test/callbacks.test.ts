@@ -217,6 +217,12 @@ describe("what Python sees of a TS function", () => {
     expect(seen).toMatchObject({ name: "book_hotel", doc: "Book a hotel.", signature: "(title: str, nights: int | None = None)" });
     expect(await bridge.call(cb("apply"), [book], { title: "Ritz", nights: 2 })).toBe("Ritz:2");
     expect(await bridge.call(cb("apply"), [book, "Savoy"])).toBe("Savoy:1");
+    // Optional fields declared first still make a valid signature (required ones go first).
+    const late = bridge.fn((input: { nights?: number; title: string }) => input.title, {
+      parameters: z.object({ nights: z.number().optional(), title: z.string() }),
+    });
+    expect(await bridge.call(cb("describe_function"), [late])).toMatchObject({ signature: "(title: str, nights: float | None = None)" });
+    expect(await bridge.call(cb("apply"), [late, "first"])).toBe("first");
     // The schema's validation error is a HostError in Python.
     const bad = await bridge.call<Record<string, unknown>>(cb("catch_host_error"), [book, 42]);
     expect(bad).toMatchObject({ type: "bridge_worker.host.HostError", name: "TypeError" });
