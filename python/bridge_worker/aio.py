@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
+import logging
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -64,3 +69,49 @@ def start(
     future = asyncio.run_coroutine_threadsafe(coro, loop())
     future.add_done_callback(done)
     return future
+
+
+#: Async generators finalized (dropped unfinished) while the task that set this runs.
+_adopted: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "bridge_adopted_generators", default=None
+)
+
+
+def _install_finalizer() -> None:
+    """Wrap the loop thread's async generator finalizer (once): see adopt_dropped_generators."""
+    firstiter, finalizer = sys.get_asyncgen_hooks()
+    if getattr(finalizer, "__bridge__", False):
+        return
+
+    def adopting(agen: Any) -> None:
+        pending = _adopted.get()
+        if pending is not None:
+            pending.append(agen)  # closed by the task that dropped it, see close_adopted()
+        elif finalizer is not None:
+            finalizer(agen)
+
+    adopting.__bridge__ = True  # type: ignore[attr-defined]
+    sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=adopting)
+
+
+def adopt_dropped_generators() -> list[Any]:
+    """Call at the start of a task on the worker's loop: async generators dropped unfinished
+    while it runs (an ``async for`` left early leaves its inner generator suspended) are
+    handed to it instead of being closed by asyncio in a new task, where a cancel scope or
+    task group they entered (anyio, ``dspy.streamify``) would fail to exit. Close them with
+    :func:`close_adopted` before the task ends.
+    """
+    _install_finalizer()
+    pending: list[Any] = []
+    _adopted.set(pending)
+    return pending
+
+
+async def close_adopted(pending: list[Any]) -> None:
+    """Close, in the calling task, the generators :func:`adopt_dropped_generators` collected."""
+    while pending:
+        agen = pending.pop(0)
+        try:
+            await agen.aclose()
+        except BaseException:
+            log.exception("closing a dropped async generator raised")

@@ -125,6 +125,14 @@ def _signature(params: Any) -> inspect.Signature | None:
         return None  # names that are not identifiers, parameters out of order...
 
 
+_ANYTHING = inspect.Signature(
+    [
+        inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+        inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
+    ]
+)
+
+
 def host_function(
     conn: Connection, callback_id: str, name: str, doc: str | None, params: Any
 ) -> types.FunctionType:
@@ -140,14 +148,15 @@ def host_function(
     host_function.__qualname__ = ident
     host_function.__doc__ = doc or None
     host_function.__module__ = "bridge_worker.host"
-    signature = _signature(params)
-    if signature is not None:
-        host_function.__signature__ = signature  # type: ignore[attr-defined]
-        host_function.__annotations__ = {
-            p.name: p.annotation
-            for p in signature.parameters.values()
-            if p.annotation is not inspect.Parameter.empty
-        }
+    # Without a declared signature (a TS function of arity 0 may take ...rest), the
+    # function takes anything: say so plainly, not with this wrapper's own annotations.
+    signature = _signature(params) or _ANYTHING
+    host_function.__signature__ = signature  # type: ignore[attr-defined]
+    host_function.__annotations__ = {
+        p.name: p.annotation
+        for p in signature.parameters.values()
+        if p.annotation is not inspect.Parameter.empty
+    }
     host_function.__bridge_host__ = (EXT_CALLBACK, callback_id)  # type: ignore[attr-defined]
     weakref.finalize(host_function, conn.release_callback, callback_id)
     return host_function  # type: ignore[return-value]

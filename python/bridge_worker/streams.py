@@ -21,7 +21,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from bridge_worker import aio
+from bridge_worker import aio, threads
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 from bridge_worker.errors import error, error_from_exception
 from bridge_worker.interrupt import CallInterrupted, current_slot
@@ -79,12 +79,21 @@ class Stream:
 
 
 class SyncStream(Stream):
-    """A sync iterator, advanced on pool threads while credit lasts."""
+    """A sync iterator, advanced on pool threads while credit lasts.
+
+    Items produced close together share a chunk. Items waiting in a chunk while the
+    next ``next()`` is slow are not held back by it: the batch is registered with the
+    pool (:meth:`threads.Pool.hold`), whose watchdog flushes it once the job has run
+    a millisecond, so an item reaches the host whether or not another one follows.
+    """
 
     def __init__(self, conn: Connection, call: Call, iterator: Any) -> None:
         super().__init__(conn, call)
         self._iterator = iterator
         self._lock = threading.Lock()
+        #: Serializes sends (the producer's and the watchdog's), so chunks keep their order.
+        self._send_lock = threading.Lock()
+        self._batch: list[Any] = []
         self._running = True  # the first producer job is scheduled by start()
 
     def start(self) -> None:
@@ -103,6 +112,7 @@ class SyncStream(Stream):
             if self.closed:
                 return
             self.closed = True
+            self._batch = []
             running = self._running
         self._answer_closed(code, message)
         if running:
@@ -111,6 +121,15 @@ class SyncStream(Stream):
                 slot.interrupt(self)  # stops a next() that runs Python code
         else:
             self.conn.worker.pool.submit(self._close_iterator)
+
+    def flush(self) -> None:
+        """Send the items batched so far (the producer, or the pool's watchdog)."""
+        with self._send_lock:
+            with self._lock:
+                items, self._batch = self._batch, []
+                if self.closed:
+                    return
+            self._send(items)
 
     def _close_iterator(self) -> None:
         close = getattr(self._iterator, "close", None)
@@ -122,7 +141,7 @@ class SyncStream(Stream):
 
     def _produce(self) -> None:
         slot = self.call.slot = current_slot()
-        batch: list[Any] = []
+        pool = threads.current_pool() if threads.in_pool() else None
         started = 0.0
         iterator = self._iterator
         while True:
@@ -137,48 +156,63 @@ class SyncStream(Stream):
                 with slot.user_code(self):
                     item = next(iterator)
             except StopIteration:
-                self._finish(batch, None)
+                self._finish(None)
                 return
             except CallInterrupted:
                 closed = True
                 break
             except BaseException as exc:
-                self._finish(batch, exc)
+                self._finish(exc)
                 return
             now = time.monotonic()
-            if not batch:
+            with self._lock:
+                if self.closed:
+                    continue  # the loop's check ends it
+                self._batch.append(item)
+                size = len(self._batch)
+            if size == 1:
                 started = now
-            batch.append(item)
-            if (
-                len(batch) >= MAX_CHUNK_ITEMS
-                or now - started >= _FLUSH_S
-                or now - before >= _FLUSH_S
-            ):
-                self._send(batch)
-                batch = []
+            if size >= MAX_CHUNK_ITEMS or now - started >= _FLUSH_S or now - before >= _FLUSH_S:
+                self.flush()
+            elif size == 1:
+                if pool is not None:
+                    pool.hold(self)  # flushed by the watchdog if the next item is slow
+                else:
+                    self.flush()
         if closed:
             self._close_iterator()
         else:
-            self._send(batch)
+            self.flush()
 
     def _send(self, batch: list[Any]) -> None:
         try:
             self.send_items(batch)
         except BaseException as exc:  # an item too large for the host, say
             with self._lock:
+                if self.closed:
+                    return
                 self.closed = True
+                running = self._running
             self.end(exc)
-            self._close_iterator()
+            if not running:
+                self._close_iterator()
+            elif self.call.slot is not None:
+                self.call.slot.interrupt(self)
 
-    def _finish(self, batch: list[Any], exc: BaseException | None) -> None:
-        with self._lock:
-            self.closed = True
-            self._running = False
-        try:
-            self.send_items(batch)
-        except BaseException as failure:
-            exc = exc or failure
-        self.end(exc)
+    def _finish(self, exc: BaseException | None) -> None:
+        with self._send_lock:
+            with self._lock:
+                items, self._batch = self._batch, []
+                if self.closed:
+                    self._running = False
+                    return
+                self.closed = True
+                self._running = False
+            try:
+                self.send_items(items)
+            except BaseException as failure:
+                exc = exc or failure
+            self.end(exc)
 
 
 class AsyncStream(Stream):
@@ -220,6 +254,7 @@ class AsyncStream(Stream):
     async def _pump(self) -> None:
         iterator = self._iterator
         failure: BaseException | None = None
+        dropped = aio.adopt_dropped_generators()
         try:
             while not self.closed:
                 while self.credit == 0:
@@ -242,6 +277,8 @@ class AsyncStream(Stream):
                     await aclose()
                 except BaseException:
                     log.exception("closing a streamed async iterator raised")
+            # Generators it left suspended (nested ones) are closed here, in this task too.
+            await aio.close_adopted(dropped)
         if not self.closed:
             self.closed = True
             self.end(failure)

@@ -53,6 +53,8 @@ export interface CallbackRequest {
   args: RawPayload;
   /** The id of the call this callback runs under (0 if none). */
   callId: number;
+  /** The session of that call, if it has one: refs in the arguments belong to it. */
+  session: string | undefined;
   /** The Python span's trace context, when OpenTelemetry runs in the worker. */
   trace: TraceContext | undefined;
 }
@@ -77,7 +79,7 @@ export interface StreamHandle {
 }
 
 type Pending =
-  | { kind: "call"; resolve: (payload: RawPayload) => void; reject: (error: BridgeError) => void }
+  | { kind: "call"; session: string | undefined; resolve: (payload: RawPayload) => void; reject: (error: BridgeError) => void }
   | { kind: "stream"; sink: StreamSink }
   | { kind: "control"; resolve: (frame: WorkerFrame) => void; reject: (error: BridgeError) => void };
 
@@ -203,6 +205,7 @@ export class WorkerConnection {
       }
       this.pending.set(id, {
         kind: "call",
+        session: request.session || undefined,
         resolve: onAbort
           ? (payload) => {
               signal!.removeEventListener("abort", onAbort);
@@ -436,7 +439,9 @@ export class WorkerConnection {
       answer({ error: new BridgeError("unavailable", `this host takes no callbacks (callback ${frame.callback})`) });
       return;
     }
-    handler({ callback: frame.callback, args: frame.args, callId: frame.callId, trace: frame.trace }, this.id).then(answer, (error: unknown) =>
+    const parent = this.pending.get(frame.callId);
+    const session = parent?.kind === "call" ? parent.session : undefined;
+    handler({ callback: frame.callback, args: frame.args, callId: frame.callId, session, trace: frame.trace }, this.id).then(answer, (error: unknown) =>
       answer({ error }),
     );
   }

@@ -76,7 +76,10 @@ export interface Session extends Pick<Bridge, "call" | "get" | "module"> {
   readonly workerId: string;
   /** Objects created in the session and still held. */
   readonly size: number;
-  /** Releases every object created in the session (in the worker too). */
+  /**
+   * Releases every object created in the session (in the worker too): its calls and
+   * calls on its objects. New calls are refused at once; calls in flight finish first.
+   */
   close(): Promise<void>;
   /** `await using session = await bridge.session()` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -182,7 +185,11 @@ class BridgeImpl implements Bridge, RefHost {
   readonly hostValues = new HostValues();
   readonly tools: HostTools;
   private readonly classes = new Map<string, PyObjectClass>();
-  private readonly toolsByName = new Map<string, { fn: (...args: never[]) => unknown; meta: FunctionMeta | undefined }>();
+  /** The session a ref was made in: calls on it belong to that session too. */
+  private readonly sessionOf = new WeakMap<PyRef, SessionImpl>();
+  /** Open sessions by id (refs Python passes to a host callback during a session's call join it). */
+  readonly sessions = new Map<string, SessionImpl>();
+  private readonly toolsByName = new Map<string, (...args: never[]) => unknown>();
   private readonly encodeHost: EncodeHost;
   private arrow: ArrowModule | undefined;
 
@@ -235,7 +242,9 @@ class BridgeImpl implements Bridge, RefHost {
   async session(options: SessionOptions = {}): Promise<Session> {
     // The least-loaded worker now; the first call decides if none is ready yet.
     const result = await this.pool.invoke({ op: "get", target: "builtins:None" });
-    return new SessionImpl(this, result.workerId, `s${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`, options.maxRefs ?? 10_000);
+    const session = new SessionImpl(this, result.workerId, `s${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`, options.maxRefs ?? 10_000);
+    this.sessions.set(session.id, session);
+    return session;
   }
 
   close(options?: { drainMs?: number; graceMs?: number }): Promise<void> {
@@ -257,16 +266,18 @@ class BridgeImpl implements Bridge, RefHost {
   }
 
   iterateRef<T>(ref: PyRef, options: IterateOptions): AsyncIterable<T> {
+    const session = this.sessionOf.get(ref);
     return refStream<T>(
       this.pool,
       ref,
       (payload) => {
-        const items = decode(payload.data, payload.buffers, this.decodeHost(ref.workerId), () => `items streamed from ${ref.type}`);
+        const items = decode(payload.data, payload.buffers, this.decodeHost(ref.workerId, session), () => `items streamed from ${ref.type}`);
         if (!Array.isArray(items)) throw new BridgeError("internal", `a stream chunk from ${ref.type} is not an array`);
         return items;
       },
       options,
       true,
+      session?.id,
     );
   }
 
@@ -285,7 +296,10 @@ class BridgeImpl implements Bridge, RefHost {
     return {
       ref: (id, type) => {
         const ref = new PyRef(this, workerId, id, type);
-        session?.adopt(ref);
+        if (session) {
+          this.sessionOf.set(ref, session);
+          session.adopt(ref);
+        }
         const cls = this.classes.get(type);
         return cls ? new cls(ref as PyRef<never>) : ref;
       },
@@ -298,15 +312,37 @@ class BridgeImpl implements Bridge, RefHost {
   /** A call (or get/set) from the host, in a span when telemetry records. */
   async run(op: Op, target: string, ref: PyRef | undefined, payload: unknown, options: CallOptions | undefined, route: Route): Promise<unknown> {
     const span = startCallSpan(op, target, route.session?.id);
-    if (!span) return this.execute(op, target, ref, payload, options, route, undefined);
+    if (!span) return this.routed(op, target, ref, payload, options, route, undefined);
     const outcome: SpanOutcome = { span };
     try {
-      const value = await this.execute(op, target, ref, payload, options, route, outcome);
+      const value = await this.routed(op, target, ref, payload, options, route, outcome);
       endSpan(span, outcome);
       return value;
     } catch (error) {
       endSpan(span, { ...outcome, error });
       throw error;
+    }
+  }
+
+  /** Routes a call to its session (a call on a session's ref belongs to the session). */
+  private async routed(
+    op: Op,
+    target: string,
+    ref: PyRef | undefined,
+    payload: unknown,
+    options: CallOptions | undefined,
+    route: Route,
+    outcome: SpanOutcome | undefined,
+  ): Promise<unknown> {
+    if (ref?.released) throw new BridgeError("not_found", `the Python object ${ref.type} (ref ${ref.id}) was released`);
+    const session = route.session ?? (ref && this.sessionOf.get(ref));
+    if (!session) return this.execute(op, target, ref, payload, options, route, outcome);
+    // A session's close() waits for its calls in flight, so their objects are released too.
+    session.begin();
+    try {
+      return await this.execute(op, target, ref, payload, options, { ...route, workerId: session.workerId, session }, outcome);
+    } finally {
+      session.end();
     }
   }
 
@@ -319,7 +355,6 @@ class BridgeImpl implements Bridge, RefHost {
     route: Route,
     outcome: SpanOutcome | undefined,
   ): Promise<unknown> {
-    if (ref?.released) throw new BridgeError("not_found", `the Python object ${ref.type} (ref ${ref.id}) was released`);
     const what = () => describe(target, ref);
     const encoded = payload === undefined ? undefined : encode(payload, this.encodeHost, () => `the arguments of ${what()}`, op === "set" ? () => "value" : callRoot);
     let workerId = ref?.workerId ?? route.workerId;
@@ -421,7 +456,8 @@ class BridgeImpl implements Bridge, RefHost {
   private async runCallback(request: CallbackRequest, workerId: string): Promise<CallbackOutcome> {
     const id = request.callback;
     const what = () => `the host callback ${id}`;
-    const decoded = decode(request.args.data, request.args.buffers, this.decodeHost(workerId), () => `the arguments Python passed to ${what()}`);
+    const session = request.session === undefined ? undefined : this.sessions.get(request.session);
+    const decoded = decode(request.args.data, request.args.buffers, this.decodeHost(workerId, session), () => `the arguments Python passed to ${what()}`);
     const [args, kwargs] = decoded as [unknown[], Record<string, unknown>];
     let value: unknown;
     if (id.startsWith("i")) {
@@ -444,16 +480,20 @@ class BridgeImpl implements Bridge, RefHost {
 
   async prepare(info: WorkerInfo, invoke: PinnedInvoke, setup: BridgeOptions["setup"]): Promise<void> {
     const scope = this.scope(info, invoke);
-    for (const [name, { fn, meta }] of this.toolsByName) {
-      await scope.call("bridge_worker.host:register_tool", [name, meta ? describeFunction(fn, meta) : fn]);
+    for (const [name, tool] of this.toolsByName) {
+      await scope.call("bridge_worker.host:register_tool", [name, tool]);
     }
     if (setup) await setup(scope);
   }
 
   private async registerTool(name: string, fn: (...args: never[]) => unknown, meta: FunctionMeta | undefined): Promise<void> {
-    if (meta) describeFunction(fn, meta);
-    this.toolsByName.set(name, { fn, meta });
-    await Promise.all(this.pool.workers.map((w) => this.run("call", "bridge_worker.host:register_tool", undefined, [[name, fn], {}], undefined, { workerId: w.id })));
+    // A wrapper of its own per tool: Python sees the tool's name (by default the name it
+    // is registered under), and the user's function keeps its own metadata.
+    const tool = (...args: never[]) => fn(...args);
+    Object.defineProperty(tool, "length", { value: fn.length });
+    describeFunction(tool, { name, ...meta });
+    this.toolsByName.set(name, tool);
+    await Promise.all(this.pool.workers.map((w) => this.run("call", "bridge_worker.host:register_tool", undefined, [[name, tool], {}], undefined, { workerId: w.id })));
   }
 
   private async unregisterTool(name: string): Promise<void> {
@@ -465,6 +505,11 @@ class BridgeImpl implements Bridge, RefHost {
 class SessionImpl implements Session {
   private readonly refs = new Set<PyRef>();
   private closed = false;
+  private inflight = 0;
+  private idle: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+  /** close() has released the session's objects. */
+  private done = false;
 
   constructor(
     private readonly bridge: BridgeImpl,
@@ -479,6 +524,12 @@ class SessionImpl implements Session {
   }
 
   adopt(ref: PyRef): void {
+    if (this.done) {
+      // Made after the session was released (a stream over one of its refs still running):
+      // nothing will release it with the session any more, so it goes now.
+      void ref.release();
+      return;
+    }
     this.refs.add(ref);
     if (this.refs.size > this.maxRefs && this.size > this.maxRefs) {
       throw new BridgeError("resource_exhausted", `session ${this.id} holds more than ${this.maxRefs} objects (maxRefs); release some or close the session`);
@@ -486,8 +537,18 @@ class SessionImpl implements Session {
   }
 
   private route(): Route {
-    if (this.closed) throw new BridgeError("unavailable", `session ${this.id} is closed`);
     return { workerId: this.workerId, session: this };
+  }
+
+  /** A call of the session starts (refused once close() was called). */
+  begin(): void {
+    if (this.closed) throw new BridgeError("unavailable", `session ${this.id} is closed`);
+    this.inflight++;
+  }
+
+  /** A call of the session settled. */
+  end(): void {
+    if (--this.inflight === 0) this.idle?.();
   }
 
   call<T>(target: string, args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}, options?: CallOptions): Promise<T> {
@@ -511,13 +572,18 @@ class SessionImpl implements Session {
   }
 
   close(): Promise<void> {
-    if (!this.closed) {
+    if (!this.closing) {
       this.closed = true;
-      for (const ref of this.refs) ref.forget();
-      this.refs.clear();
-      this.bridge.pool.releaseSession(this.workerId, this.id);
+      const inflight = this.inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.idle = resolve));
+      this.closing = inflight.then(() => {
+        for (const ref of this.refs) ref.forget();
+        this.refs.clear();
+        this.done = true;
+        this.bridge.sessions.delete(this.id);
+        this.bridge.pool.releaseSession(this.workerId, this.id);
+      });
     }
-    return Promise.resolve();
+    return this.closing;
   }
 
   [asyncDispose](): Promise<void> {

@@ -16,17 +16,24 @@ export interface ParameterSpec {
   kind?: "positional" | "keyword" | "rest" | "kwargs";
 }
 
-/** A zod object schema, recognized by shape (zod is not a dependency of the runtime). */
+/**
+ * A zod (3 or 4) object schema, recognized by shape: zod is not a dependency of the
+ * runtime. Its fields are read through {@link ZodInternals}; typed `unknown` here so any
+ * zod version's schema types are assignable.
+ */
 interface ZodObjectLike {
-  shape: Record<string, ZodFieldLike>;
-  safeParse(value: unknown): { success: boolean; data?: unknown; error?: { message: string } };
+  shape: Record<string, unknown>;
+  safeParse(value: unknown): { success: boolean; data?: unknown; error?: { message: string } | undefined };
 }
 
-interface ZodFieldLike {
-  description?: string;
+/** What is read of a zod field schema (zod 4's `_zod.def`, zod 3's `_def`). */
+interface ZodInternals {
+  description?: string | undefined;
+  /** zod 3 and 4 number schemas: whether `.int()` applies. */
+  isInt?: boolean | null;
   isOptional?: () => boolean;
-  _zod?: { def?: { type?: string; innerType?: ZodFieldLike; defaultValue?: unknown } };
-  _def?: { typeName?: string; innerType?: ZodFieldLike; description?: string };
+  _zod?: { def?: { type?: string; innerType?: unknown; defaultValue?: unknown } };
+  _def?: { typeName?: string; innerType?: unknown; description?: string };
 }
 
 /** How a host function is shown to Python: `bridge.fn(fn, meta)`. */
@@ -65,8 +72,9 @@ function isZodObject(value: unknown): value is ZodObjectLike {
   return typeof value === "object" && value !== null && typeof (value as ZodObjectLike).safeParse === "function" && typeof (value as ZodObjectLike).shape === "object";
 }
 
-function zodField(name: string, field: ZodFieldLike): ParameterSpec {
-  let inner: ZodFieldLike | undefined = field;
+function zodField(name: string, schema: unknown): ParameterSpec {
+  const field = schema as ZodInternals;
+  let inner: ZodInternals | undefined = field;
   let optional = typeof field.isOptional === "function" ? field.isOptional() : false;
   let type: string | undefined;
   let defaultValue: unknown;
@@ -75,10 +83,10 @@ function zodField(name: string, field: ZodFieldLike): ParameterSpec {
     if (t === "optional" || t === "nullable" || t === "default") {
       optional ||= t !== "nullable";
       if (t === "default") defaultValue = inner._zod?.def?.defaultValue;
-      inner = inner._zod?.def?.innerType ?? inner._def?.innerType;
+      inner = (inner._zod?.def?.innerType ?? inner._def?.innerType) as ZodInternals | undefined;
       continue;
     }
-    type = t === "int" ? "integer" : t;
+    type = t === "int" || (t === "number" && inner.isInt === true) ? "integer" : t;
     break;
   }
   const known = ["string", "number", "integer", "boolean", "array", "object", "null"];
@@ -100,19 +108,31 @@ export function parametersOf(meta: FunctionMeta | undefined, fn: (...args: never
   }
   if (Array.isArray(declared)) return { params: [...(declared as readonly ParameterSpec[])], objectStyle: false };
   if (isZodObject(declared)) {
-    return { params: Object.entries(declared.shape).map(([name, field]) => zodField(name, field)), objectStyle: true, schema: declared };
+    return { params: requiredFirst(Object.entries(declared.shape).map(([name, field]) => zodField(name, field))), objectStyle: true, schema: declared };
   }
   const schema = declared as { properties: Record<string, { type?: string; description?: string }>; required?: readonly string[] };
   const required = new Set(schema.required ?? []);
   return {
-    params: Object.entries(schema.properties).map(([name, spec]) => ({
-      name,
-      ...(spec.type ? { type: spec.type } : {}),
-      ...(spec.description ? { description: spec.description } : {}),
-      ...(required.has(name) ? {} : { required: false, default: null }),
-    })),
+    params: requiredFirst(
+      Object.entries(schema.properties).map(([name, spec]) => ({
+        name,
+        ...(spec.type ? { type: spec.type } : {}),
+        ...(spec.description ? { description: spec.description } : {}),
+        ...(required.has(name) ? {} : { required: false, default: null }),
+      })),
+    ),
     objectStyle: true,
   };
+}
+
+/**
+ * An object's fields as parameters, the required ones first (stable): a Python signature
+ * cannot put a parameter without a default after one with a default, and for a function
+ * called with one object the fields' order carries no meaning.
+ */
+function requiredFirst(params: ParameterSpec[]): ParameterSpec[] {
+  const optional = (p: ParameterSpec) => p.required === false || "default" in p;
+  return [...params.filter((p) => !optional(p)), ...params.filter(optional)];
 }
 
 /** What a registered host function needs at call time. @private */
@@ -131,7 +151,7 @@ export interface HostFunction {
  */
 export class HostValues {
   private readonly functions = new Map<string, HostFunction>();
-  private readonly iterators = new Map<string, { iterable: Iterable<unknown> | AsyncIterable<unknown>; iterator?: Iterator<unknown> | AsyncIterator<unknown> }>();
+  private readonly iterators = new Map<string, { iterable: Iterable<unknown> | AsyncIterable<unknown>; iterator?: Iterator<unknown> | AsyncIterator<unknown>; done?: boolean }>();
   private next = 1;
 
   /** Registers `fn`; returns its wire form. */
@@ -171,8 +191,17 @@ export class HostValues {
         : (entry.iterable)[Symbol.iterator]();
     const items: unknown[] = [];
     for (let i = 0; i < n; i++) {
-      const step = await entry.iterator.next();
-      if (step.done) return [items, true];
+      let step: IteratorResult<unknown>;
+      try {
+        step = await entry.iterator.next();
+      } catch (error) {
+        entry.done = true; // a generator that threw is finished
+        throw error;
+      }
+      if (step.done) {
+        entry.done = true;
+        return [items, true];
+      }
       items.push(step.value);
     }
     return [items, false];
@@ -181,14 +210,28 @@ export class HostValues {
   /** Stops iterator `id` early (its `return()` runs). */
   async stop(id: string): Promise<void> {
     const entry = this.iterators.get(id);
-    await entry?.iterator?.return?.();
+    if (!entry || entry.done) return;
+    entry.done = true;
+    await entry.iterator?.return?.();
   }
 
-  /** Python dropped these values. */
+  /** Python dropped these values; an iterator it started and dropped unfinished is stopped (its `finally` runs). */
   release(ids: readonly string[]): void {
     for (const id of ids) {
       this.functions.delete(id);
+      const entry = this.iterators.get(id);
+      if (!entry) continue;
       this.iterators.delete(id);
+      if (entry.iterator && !entry.done) {
+        const iterator = entry.iterator;
+        void (async () => {
+          try {
+            await iterator.return?.();
+          } catch {
+            // Nobody is left to tell: Python let go of it.
+          }
+        })();
+      }
     }
   }
 

@@ -12,7 +12,14 @@ export type DecodeItems = (payload: RawPayload) => unknown[];
  * (`break`, `return()`, an abort) closes the Python iterator.
  * @private
  */
-export function refStream<T>(pool: Pool, ref: PyRef, decodeItems: DecodeItems, options: IterateOptions, releaseAtEnd: boolean): AsyncIterable<T> {
+export function refStream<T>(
+  pool: Pool,
+  ref: PyRef,
+  decodeItems: DecodeItems,
+  options: IterateOptions,
+  releaseAtEnd: boolean,
+  session?: string,
+): AsyncIterable<T> {
   const window = Math.max(1, Math.floor(options.highWaterMark ?? options.batchSize ?? 64));
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
@@ -58,7 +65,7 @@ export function refStream<T>(pool: Pool, ref: PyRef, decodeItems: DecodeItems, o
         ref.retain();
         try {
           handle = pool.stream(
-            { target: "", ref: ref.id, timeoutMs: options.timeoutMs },
+            { target: "", ref: ref.id, timeoutMs: options.timeoutMs, session },
             ref.workerId,
             window,
             {
