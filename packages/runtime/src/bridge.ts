@@ -3,7 +3,9 @@ import {
   createPool,
   type CallbackOutcome,
   type CallbackRequest,
+  type InvokeOptions,
   type InvokeRequest,
+  type InvokeResult,
   type Pool,
   type PoolOptions,
   type RawPayload,
@@ -143,12 +145,15 @@ export async function createBridge(options: BridgeOptions = {}): Promise<Bridge>
     ...(workers === undefined ? {} : { size: workers }),
     capabilities: arrowInstalled() ? ["arrow"] : [],
     onEvent: (event) => {
+      if (event.type === "worker_exited") bridge.hostValues.releaseWorker(event.worker.id);
       recordPoolEvent(event);
       poolOptions.onEvent?.(event);
     },
     events: {
       callback: (request, workerId) => bridge.answerCallback(request, workerId),
-      releaseCallbacks: (ids) => bridge.hostValues.release(ids),
+      // After the frames read with it are delivered: a result handing back a function
+      // Python just dropped must still find it.
+      releaseCallbacks: (ids) => setImmediate(() => bridge.hostValues.release(ids)),
     },
     setup: async (info, invoke) => {
       await withArrow();
@@ -389,21 +394,39 @@ class BridgeImpl implements Bridge, RefHost {
         }
         const signal = timeoutMs === undefined ? options?.signal : AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(options?.signal ? [options.signal] : [])]);
         const value = await route.invoke({ ...request, timeoutMs }, signal);
+        if (encoded) this.hostValues.claim(route.workerId!, encoded.hostIds);
         if (outcome) Object.assign(outcome, { workerId: route.workerId, responseBytes: payloadBytes(value) });
         return decode(value.data, value.buffers, this.decodeHost(route.workerId!), () => `the result of ${what()}`);
       }
       const memo = options?.memo;
       if (memoizing(memo)) {
-        if (ref || refs.length || encoded?.hostValues) {
+        if (ref || refs.length || encoded?.hostIds.length) {
           this.memo.bypass();
           if (outcome) outcome.memo = "bypass";
         } else return await this.memoized(request, memo, { signal: options?.signal, timeoutMs, workerId }, route, what, outcome);
       }
-      const result = await this.pool.invoke(request, { signal: options?.signal, timeoutMs, workerId });
+      const result = await this.invokeHolding(request, { signal: options?.signal, timeoutMs, workerId }, encoded?.hostIds);
       if (outcome) Object.assign(outcome, { workerId: result.workerId, responseBytes: payloadBytes(result.value) });
       return decode(result.value.data, result.value.buffers, this.decodeHost(result.workerId, route.session), () => `the result of ${what()}`);
     } finally {
       for (const r of refs) r.unretain();
+    }
+  }
+
+  /**
+   * pool.invoke, recording which worker holds the host values the arguments passed
+   * (its exit releases them); a call lost with its worker releases them at once.
+   */
+  private async invokeHolding(request: InvokeRequest, options: InvokeOptions, hostIds: readonly string[] | undefined): Promise<InvokeResult> {
+    if (!hostIds?.length) return this.pool.invoke(request, options);
+    try {
+      const result = await this.pool.invoke(request, options);
+      this.hostValues.claim(result.workerId, hostIds);
+      return result;
+    } catch (error) {
+      if (error instanceof BridgeError && error.code === "worker_crashed") this.hostValues.release(hostIds);
+      else if (options.workerId) this.hostValues.claim(options.workerId, hostIds);
+      throw error;
     }
   }
 
@@ -421,7 +444,7 @@ class BridgeImpl implements Bridge, RefHost {
     if (outcome) outcome.memo = hit ? "hit" : "miss";
     if (hit) return decode(hit.data, hit.buffers, this.decodeHost(""), () => `the memoized result of ${what()}`);
     this.memo.miss();
-    const result = await this.pool.invoke(request, invokeOptions);
+    const result = await this.invokeHolding(request, invokeOptions, undefined);
     if (outcome) Object.assign(outcome, { workerId: result.workerId, responseBytes: payloadBytes(result.value) });
     const kept = { data: result.value.data.slice(), buffers: result.value.buffers.map((b) => b.slice()) };
     const host = this.decodeHost(result.workerId, route.session);
@@ -473,6 +496,7 @@ class BridgeImpl implements Bridge, RefHost {
     for (const holder of encoded.workers) {
       if (holder !== workerId) throw new BridgeError("invalid_argument", `${what()} returned an object from worker ${holder} to worker ${workerId}`);
     }
+    this.hostValues.claim(workerId, encoded.hostIds);
     return { value: { data: encoded.data, buffers: encoded.buffers } };
   }
 

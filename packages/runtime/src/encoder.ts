@@ -35,8 +35,8 @@ export interface Encoded {
   workers: Set<string>;
   /** The refs inside the value (a release waits for the call). */
   refs: PyRef[];
-  /** How many functions and iterables of this host the value passes to Python. */
-  hostValues: number;
+  /** The ids of the functions and iterables of this host the value passes to Python. */
+  hostIds: string[];
 }
 
 /** Why a value cannot be encoded, and where it is (path segments from the root). @private */
@@ -80,7 +80,7 @@ export class Encoder {
   private readonly workers = new Set<string>();
   private readonly refs: PyRef[] = [];
   private readonly ancestors = new Set<object>();
-  private hostValues = 0;
+  private hostIds: string[] = [];
 
   constructor(private readonly host: EncodeHost) {}
 
@@ -97,7 +97,7 @@ export class Encoder {
       scratch = this.buf;
       scratchView = this.view;
     }
-    return { data, buffers: this.buffers, workers: this.workers, refs: this.refs, hostValues: this.hostValues };
+    return { data, buffers: this.buffers, workers: this.workers, refs: this.refs, hostIds: this.hostIds };
   }
 
   // -- raw writes ---------------------------------------------------------------------
@@ -463,7 +463,7 @@ export class Encoder {
     }
     if (this.host.iterator && (Symbol.asyncIterator in v || isIteratorObject(v))) {
       const id = this.host.iterator(v as AsyncIterable<unknown>);
-      this.hostValues++;
+      this.hostIds.push(id);
       return this.nested(ValueExt.HOST_ITERATOR, () => {
         this.arrayHeader(1);
         this.string(id);
@@ -579,7 +579,7 @@ export class Encoder {
   private callback(fn: (...args: never[]) => unknown): void {
     if (!this.host.callback) throw new EncodeFailure("is a function, and this bridge does not pass functions to Python");
     const [id, name, doc, params] = this.host.callback(fn);
-    this.hostValues++;
+    this.hostIds.push(id);
     this.nested(ValueExt.CALLBACK, () => {
       this.arrayHeader(4);
       this.string(id);

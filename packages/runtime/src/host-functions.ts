@@ -152,6 +152,9 @@ export interface HostFunction {
 export class HostValues {
   private readonly functions = new Map<string, HostFunction>();
   private readonly iterators = new Map<string, { iterable: Iterable<unknown> | AsyncIterable<unknown>; iterator?: Iterator<unknown> | AsyncIterator<unknown>; done?: boolean }>();
+  /** Which worker holds each value (known once the call that carried it reached one). */
+  private readonly holders = new Map<string, string>();
+  private readonly byWorker = new Map<string, Set<string>>();
   private next = 1;
 
   /** Registers `fn`; returns its wire form. */
@@ -215,9 +218,33 @@ export class HostValues {
     await entry.iterator?.return?.();
   }
 
+  /** Records that worker `workerId` holds these values (so its exit releases them). */
+  claim(workerId: string, ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    let held = this.byWorker.get(workerId);
+    if (!held) this.byWorker.set(workerId, (held = new Set()));
+    for (const id of ids) {
+      if (!this.functions.has(id) && !this.iterators.has(id)) continue; // released already
+      this.holders.set(id, workerId);
+      held.add(id);
+    }
+  }
+
+  /** The worker is gone: every value it held is released (iterators stopped). */
+  releaseWorker(workerId: string): void {
+    const held = this.byWorker.get(workerId);
+    this.byWorker.delete(workerId);
+    if (held) this.release([...held]);
+  }
+
   /** Python dropped these values; an iterator it started and dropped unfinished is stopped (its `finally` runs). */
   release(ids: readonly string[]): void {
     for (const id of ids) {
+      const holder = this.holders.get(id);
+      if (holder !== undefined) {
+        this.holders.delete(id);
+        this.byWorker.get(holder)?.delete(id);
+      }
       this.functions.delete(id);
       const entry = this.iterators.get(id);
       if (!entry) continue;

@@ -27,6 +27,40 @@ function hostValueCount(b: Bridge): number {
   return (b as unknown as { hostValues: { size: number } }).hostValues.size;
 }
 
+describe("host values handed back and held", () => {
+  it("a function or iterable Python returns is the original, even when Python dropped it in that call", async () => {
+    const f = (x: number) => x + 1;
+    const items = [1, 2, 3];
+    for (let i = 0; i < 20; i++) {
+      expect(await bridge.call(cb("same"), [f])).toBe(f);
+      expect(await bridge.call(cb("same"), [[f, { f }]])).toEqual([f, { f }]);
+      expect(await bridge.call(cb("same"), [items.values()])).toBeDefined();
+    }
+    await expect.poll(() => hostValueCount(bridge)).toBe(0);
+  });
+
+  it("what a worker held is released when the worker dies", async () => {
+    await using own = await createBridge({ workers: 1, env: { PYTHONPATH: fixtures } });
+    for (let i = 0; i < 5; i++) await own.call(cb("keep"), [() => i]);
+    expect(hostValueCount(own)).toBe(5);
+    const victim = own.pool.workers[0]!;
+    process.kill(victim.pid, "SIGKILL");
+    await expect.poll(() => hostValueCount(own), { timeout: 10_000 }).toBe(0);
+    // A call lost with its worker releases what it carried.
+    let called = false;
+    const hang = () => {
+      called = true;
+      return new Promise(() => undefined);
+    };
+    const lost = own.call(cb("apply"), [hang]).catch((e: unknown) => e);
+    await expect.poll(() => called, { timeout: 10_000 }).toBe(true);
+    expect(hostValueCount(own)).toBe(1);
+    process.kill(own.pool.workers[0]!.pid, "SIGKILL");
+    expect(((await lost) as { code: string }).code).toBe("worker_crashed");
+    await expect.poll(() => hostValueCount(own), { timeout: 10_000 }).toBe(0);
+  });
+});
+
 describe("TypeScript functions in Python", () => {
   it("a function at the top level, inside an object or an array arrives as a callable", async () => {
     const f = (x: unknown) => x;
