@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge_worker import buffers
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 from bridge_worker.faults import InvalidArgumentError
 from bridge_worker.wire import varint
@@ -42,11 +43,11 @@ class Assembler:
     def __init__(self, max_buffer_bytes: int) -> None:
         self._max = max_buffer_bytes
         self._message: pb.HostMessage | None = None
-        self._buffers: list[bytearray] = []
+        self._buffers: list[buffers.Received] = []
         self._index = 0
         self._filled = 0
 
-    def push(self, message: pb.HostMessage) -> tuple[pb.HostMessage, list[bytearray]] | None:
+    def push(self, message: pb.HostMessage) -> tuple[pb.HostMessage, list[buffers.Received]] | None:
         """The complete message and its buffers once the last piece arrived, else None."""
         if message.chunk:
             return self._fill(memoryview(message.chunk))
@@ -60,20 +61,20 @@ class Assembler:
                     f"a buffer of {size} bytes is more than the worker takes"
                 )
         self._message = message
-        self._buffers = [bytearray(n) for n in message.buffer_sizes]
+        self._buffers = [buffers.Received(n) for n in message.buffer_sizes]
         self._index = self._filled = 0
         self._skip_filled()
         return self._take()
 
-    def _fill(self, chunk: memoryview) -> tuple[pb.HostMessage, list[bytearray]] | None:
+    def _fill(self, chunk: memoryview) -> tuple[pb.HostMessage, list[buffers.Received]] | None:
         if self._message is None:
             raise InvalidArgumentError("a chunk arrived that no message announced")
         at = 0
         while at < chunk.nbytes:
             if self._index >= len(self._buffers):
                 raise InvalidArgumentError("a chunk runs past the buffers its message announced")
-            target = self._buffers[self._index]
-            n = min(len(target) - self._filled, chunk.nbytes - at)
+            target = self._buffers[self._index].view
+            n = min(target.nbytes - self._filled, chunk.nbytes - at)
             target[self._filled : self._filled + n] = chunk[at : at + n]
             self._filled += n
             at += n
@@ -85,7 +86,7 @@ class Assembler:
             self._index += 1
             self._filled = 0
 
-    def _take(self) -> tuple[pb.HostMessage, list[bytearray]] | None:
+    def _take(self) -> tuple[pb.HostMessage, list[buffers.Received]] | None:
         if self._message is None or self._index < len(self._buffers):
             return None
         done = (self._message, self._buffers)

@@ -33,6 +33,7 @@ import msgpack
 
 from bridge_worker import extvalues
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
+from bridge_worker.buffers import Received
 from bridge_worker.faults import BridgeFault, InvalidArgumentError, ResourceExhaustedError
 from bridge_worker.registry import Registry, type_name
 
@@ -323,7 +324,8 @@ class _Decoder:
                 _collision(items)
             return out
         if code == EXT_BUFFER:
-            return bytes(self.buffer(data))
+            buffer = self.buffer(data)
+            return buffer.as_bytes() if type(buffer) is Received else bytes(buffer)
         if code == EXT_BIGINT:
             return int.from_bytes(data, "big", signed=True)
         if code == EXT_MAP:
@@ -354,11 +356,12 @@ class _Decoder:
     def raw_bytes(self, value: Any) -> Any:
         """A bytes-like field of an extension: inline bin, or a buffer the decoder resolved.
 
-        Out-of-band buffers are kept as they came (a writable bytearray off the lane),
-        so an ndarray can wrap one without a copy.
+        Out-of-band buffers are kept as they came, as a writable view (buffers.py), so
+        an ndarray can wrap one without a copy.
         """
         if type(value) is msgpack.ExtType and value.code == EXT_BUFFER:
-            return self.buffer(value.data)
+            buffer = self.buffer(value.data)
+            return buffer.view if type(buffer) is Received else buffer
         if isinstance(value, _BYTES_LIKE):
             return value
         raise InvalidArgumentError("expected binary data (bin or ext 5)")

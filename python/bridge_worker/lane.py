@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import DecodeError
 
+from bridge_worker import buffers as buffers_
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 from bridge_worker.connection import Connection
 from bridge_worker.faults import BridgeFault
@@ -107,22 +108,21 @@ class LaneTransport:
             self._start = self._end = 0
         return data
 
-    def _take_into(self, buffer: bytearray) -> None:
-        """Fill ``buffer`` from what is buffered, then straight from the socket (no copy)."""
-        view = memoryview(buffer)
-        have = min(self._end - self._start, len(buffer))
+    def _take_into(self, view: memoryview) -> None:
+        """Fill ``view`` from what is buffered, then straight from the socket (no copy)."""
+        have = min(self._end - self._start, view.nbytes)
         view[:have] = self._view[self._start : self._start + have]
         self._start += have
         if self._start == self._end:
             self._start = self._end = 0
         got = have
-        while got < len(buffer):
+        while got < view.nbytes:
             n = self.sock.recv_into(view[got:])
             if not n:
                 raise EOFError
             got += n
 
-    def read(self) -> tuple[bytes, list[bytearray]]:
+    def read(self) -> tuple[bytes, list[buffers_.Received]]:
         """The next record: (envelope, buffers). Raises EOFError when the host closed."""
         size, count = _HEADER.unpack(self._take(8))
         sizes = struct.unpack(f">{count}Q", self._take(8 * count)) if count else ()
@@ -131,8 +131,8 @@ class LaneTransport:
         envelope = self._take(size)
         buffers = []
         for n in sizes:
-            buffer = bytearray(n)
-            self._take_into(buffer)
+            buffer = buffers_.Received(n)
+            self._take_into(buffer.view)
             buffers.append(buffer)
         return envelope, buffers
 

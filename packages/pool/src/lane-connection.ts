@@ -1,14 +1,23 @@
 import { connect, type Socket } from "node:net";
 
+const EMPTY = Buffer.alloc(0);
+
+/** Where reads land while no large buffer is being filled. */
+const SCRATCH_BYTES = 256 * 1024;
+
 /**
  * The local lane (docs/PROTOCOL.md): records on a plain unix socket, each
  * `u32 envelope length | u32 buffer count | count x u64 buffer size | envelope | buffers`.
  * Large values travel as the buffers: written with one `writev` from their memory and
- * read into an allocation of their own, never copied into a protobuf message.
+ * read by the kernel straight into an allocation of their own (the socket's `onread`
+ * buffer is the rest of the buffer being filled), never copied in JavaScript.
  * @private
  */
 export class LaneConnection {
   private readonly socket: Socket;
+  private readonly scratch: Buffer;
+  /** Whether the read in progress lands in the buffer being filled (else in scratch). */
+  private direct = false;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private closed = false;
@@ -22,12 +31,12 @@ export class LaneConnection {
 
   private constructor(
     socket: Socket,
+    scratch: Buffer,
     private readonly onRecord: (envelope: Uint8Array, buffers: Uint8Array[]) => void,
     private readonly onClose: (error: unknown) => void,
   ) {
     this.socket = socket;
-    socket.setNoDelay?.(true);
-    socket.on("data", (chunk: Buffer) => this.receive(chunk));
+    this.scratch = scratch;
     socket.on("error", (error) => this.close(error));
     socket.on("close", () => this.close(new Error("the worker closed the lane")));
   }
@@ -35,13 +44,48 @@ export class LaneConnection {
   /** Connects to a worker's lane socket. */
   static open(path: string, onRecord: (envelope: Uint8Array, buffers: Uint8Array[]) => void, onClose: (error: unknown) => void): Promise<LaneConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect(path);
+      // Node takes the first read's buffer when the socket is made, before the lane exists.
+      const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+      const made: { lane?: LaneConnection } = {};
+      const socket = connect({
+        path,
+        onread: {
+          buffer: () => (made.lane ? made.lane.readTarget() : scratch),
+          callback: (n: number) => {
+            made.lane?.onRead(n);
+            return true; // keep reading
+          },
+        },
+      });
+      const lane = new LaneConnection(socket, scratch, onRecord, onClose);
+      made.lane = lane;
       socket.once("connect", () => {
         socket.removeListener("error", reject);
-        resolve(new LaneConnection(socket, onRecord, onClose));
+        resolve(lane);
       });
       socket.once("error", reject);
     });
+  }
+
+  /** The memory the next read fills: the rest of the buffer being filled, or scratch. */
+  private readTarget(): Uint8Array {
+    const target = this.filling;
+    this.direct = target !== undefined;
+    return target ? target.subarray(this.filled) : this.scratch;
+  }
+
+  private onRead(n: number): void {
+    if (n <= 0) return;
+    if (!this.direct) {
+      // Scratch is reused by the next read: keep a copy of what arrived.
+      this.receive(Buffer.from(this.scratch.subarray(0, n)));
+      return;
+    }
+    this.filled += n;
+    if (this.filled === this.filling!.length) {
+      this.filling = undefined;
+      this.receive(EMPTY);
+    }
   }
 
   /** Sends one record. */
