@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from "node:buffer";
 import type { DescribeResponse } from "@bridge/protocol";
 import { BridgeError, abortError } from "./bridge-error.js";
-import { callSignal } from "./deadline.js";
+import { callSignal, type InvokeOptions } from "./call-options.js";
 import type { GrpcEndpoint } from "./grpc-transport.js";
 import { createRunDir, type RunDir } from "./run-dir.js";
 import { Supervisor, type LiveWorker, type PoolEvent } from "./supervisor.js";
@@ -10,6 +10,7 @@ import type { ConnectionEvents, DescribeRequest, InvokeRequest, StreamHandle, St
 import { bundledWorkerPath } from "./worker-source.js";
 import type { WorkerInfo } from "./worker-start.js";
 
+export type { InvokeOptions } from "./call-options.js";
 export type { PoolEvent } from "./supervisor.js";
 export type { WorkerInfo } from "./worker-start.js";
 
@@ -89,16 +90,6 @@ export interface PoolOptions {
   capabilities?: readonly string[];
   /** Handlers for frames that answer no host call (host callbacks; set by the runtime). */
   events?: ConnectionEvents;
-}
-
-/** Per-call options. */
-export interface InvokeOptions {
-  /** Cancels the call: the promise rejects with `canceled` and the worker is told. */
-  signal?: AbortSignal | undefined;
-  /** Deadline; the promise rejects with `deadline_exceeded` when it passes. */
-  timeoutMs?: number | undefined;
-  /** Run on this worker (a ref's worker). Fails with `not_found` if it is gone. */
-  workerId?: string | undefined;
 }
 
 /** A call's encoded result and the worker that produced it. */
@@ -392,11 +383,14 @@ class WorkerPool implements Pool {
     let best: LiveWorker | undefined;
     let bestLoad = Infinity;
     for (const worker of this.supervisor.live) {
-      const beat = worker.connection.heartbeat;
-      const stuck = beat?.stuckThreads ?? 0;
-      // A worker whose threads are all stuck in calls that could not be stopped has no room.
+      const connection = worker.connection;
+      const stuck = connection.heartbeat?.stuckThreads ?? 0;
+      // A worker with as many threads stuck (in calls that were cancelled or timed out and
+      // could not be stopped) as it may run at once is sick: no calls until it is recycled.
       if (stuck >= worker.info.maxThreads) continue;
-      const load = worker.connection.inflight + stuck;
+      // Real load: the calls in flight, the threads still stuck in abandoned ones (as the
+      // worker reports them), and those abandoned since its last report.
+      const load = connection.inflight + stuck + connection.abandoned;
       if (load < bestLoad) {
         best = worker;
         bestLoad = load;
