@@ -103,28 +103,47 @@ export interface OpenStream extends StreamHandle {
   workerId: string;
 }
 
+/** One worker in {@link PoolStats}. */
+export interface WorkerStats {
+  id: string;
+  slot: number;
+  /** Calls this host has in flight on it. */
+  inflight: number;
+  /** Calls it finished for this host. */
+  calls: number;
+  /** Taking no new calls: being recycled or stopped. */
+  retiring: boolean;
+  /** From its latest heartbeat: threads running user code. */
+  busyThreads: number;
+  /** From its latest heartbeat: threads still running calls that were cancelled or timed out. */
+  stuckThreads: number;
+  /** From its latest heartbeat: the Python process's resident set size. */
+  rssBytes: number;
+}
+
 /** What {@link Pool.stats} reports. */
 export interface PoolStats {
-  /** Calls waiting for a worker on the host. */
+  /** Calls waiting on the host for a worker (bounded by `maxQueue`). */
   queued: number;
   /** Calls in flight on workers. */
   inflight: number;
-  workers: Array<{
-    id: string;
-    slot: number;
-    inflight: number;
-    calls: number;
-    retiring: boolean;
-    busyThreads: number;
-    stuckThreads: number;
-    rssBytes: number;
-  }>;
-  /** Workers started / restarted after a failure / recycled / crashed / killed as unresponsive / failed starts. */
+  /** Workers taking calls that have calls in flight or threads busy. */
+  busyWorkers: number;
+  /** Workers taking calls that have nothing to do. */
+  idleWorkers: number;
+  /** Every worker alive, retiring ones included. */
+  workers: WorkerStats[];
+  /** Workers started, in all. */
   started: number;
+  /** Starts scheduled after a worker died or failed to start. */
   restarts: number;
+  /** Workers recycled (call count, age, memory, stuck calls). */
   recycled: number;
+  /** Workers that died or were killed unexpectedly. */
   crashed: number;
+  /** Workers killed because their heartbeats stopped. */
   unresponsive: number;
+  /** Starts that failed (each counts toward a slot's circuit breaker). */
   startFailures: number;
 }
 
@@ -339,9 +358,13 @@ class WorkerPool implements Pool {
   }
 
   stats(): PoolStats {
+    const live = this.supervisor.live;
+    const busy = (w: LiveWorker) => w.connection.inflight > 0 || (w.connection.heartbeat?.busyThreads ?? 0) > 0;
     return {
       queued: this.waiters.length,
       inflight: this.inflightTotal,
+      busyWorkers: live.filter((w) => busy(w)).length,
+      idleWorkers: live.filter((w) => !busy(w)).length,
       workers: this.supervisor.all.map((w) => ({
         id: w.info.id,
         slot: w.info.slot,

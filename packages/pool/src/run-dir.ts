@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { BridgeError } from "./bridge-error.js";
 
 /** A pool's private directory for its workers' sockets. @private */
 export interface RunDir {
@@ -34,6 +35,15 @@ export function createRunDir(): RunDir {
   const uid = typeof process.getuid === "function" ? process.getuid() : userInfo().username;
   const base = join(tmpdir(), `bridge-${uid}`);
   mkdirSync(base, { recursive: true, mode: 0o700 });
+  // In a shared temp dir another user could have made this path first (a directory of
+  // theirs, or a symlink to one): use it only if it is a real directory of our own.
+  const stat = lstatSync(base);
+  if (!stat.isDirectory() || (typeof process.getuid === "function" && stat.uid !== process.getuid())) {
+    throw new BridgeError(
+      "unavailable",
+      `${base} is not a directory owned by this user (uid ${String(uid)}); remove it, or point TMPDIR elsewhere`,
+    );
+  }
   chmodSync(base, 0o700);
   sweep(base);
   const id = `${process.pid.toString(36)}-${randomBytes(3).toString("hex")}`;
