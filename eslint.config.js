@@ -16,6 +16,7 @@ export default tseslint.config(
       "packages/codegen/test/golden/**",
       "packages/codegen/test/.generated/**",
       "packages/runtime/test/.readme-example.ts",
+      "packages/pool/test/.readme-example.ts",
       "**/.bridge/**",
       ".tools/**",
       "python/**",

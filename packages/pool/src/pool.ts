@@ -38,7 +38,7 @@ export interface PoolOptions {
   threads?: number;
   /** How long a worker may take to start and handshake. Default: 30000 ms. */
   startTimeoutMs?: number;
-  /** Restart workers that exit unexpectedly. Default: true. */
+  /** Restart workers that exit unexpectedly (false: a dead worker's slot stays empty). Default: true. */
   restart?: boolean;
   /** Receives every line a worker writes to stderr. Default: forwarded to process.stderr with a `[bridge wN]` prefix. */
   onLog?: (line: string, worker: WorkerInfo | undefined) => void;
@@ -55,28 +55,50 @@ export interface PoolOptions {
    * only. If it throws, the worker counts as failed to start.
    */
   setup?: (worker: WorkerInfo, invoke: (request: InvokeRequest, signal?: AbortSignal) => Promise<RawPayload>) => Promise<void>;
-  /** How often workers send heartbeats. Default: 1000 ms. */
+  /**
+   * How often workers send heartbeats (load, stuck threads, RSS), from a thread of their
+   * own. 0 turns heartbeats off, and with them silence detection and RSS / stuck-call
+   * recycling. Default: 1000 ms.
+   */
   heartbeatMs?: number;
   /**
    * A worker silent this long (no heartbeat, no frame: Python code holding the GIL in C,
    * a deadlock, a stopped process) is killed and replaced, its calls rejected with
-   * `worker_crashed`. Default: 30000 ms (legitimate C calls that hold the GIL, such as a
-   * huge `json.dumps`, must not be mistaken for hangs).
+   * `worker_crashed` (`details.unresponsive`). Must be longer than `heartbeatMs`.
+   * Default: 30000 ms, or 4 heartbeats if longer (legitimate C calls that hold the GIL,
+   * such as a huge `json.dumps`, must not be mistaken for hangs).
    */
   unresponsiveMs?: number;
-  /** Calls that may wait for a worker (all are starting or busy recycling). Default: 10000. */
+  /**
+   * Calls that may wait on the host when no worker can take them (all starting,
+   * restarting, or with every thread stuck); one more rejects at once with
+   * `resource_exhausted`. Default: 10000.
+   */
   maxQueue?: number;
-  /** How long a call may wait for a worker. Default: `startTimeoutMs`. */
+  /** How long a call may wait for a worker before it rejects with `resource_exhausted`. Default: `startTimeoutMs`. */
   queueTimeoutMs?: number;
-  /** Recycle workers: after this many calls, after this age, or above this RSS. Default: never. */
+  /**
+   * Recycle a local worker gracefully (a replacement starts, the old one finishes its
+   * calls within `drainMs`): after `maxCalls` calls, after `maxAgeMs` (jittered ±50%), or
+   * when the Python process's RSS passes `maxRssBytes`. Default: never.
+   */
   recycle?: { maxCalls?: number; maxAgeMs?: number; maxRssBytes?: number };
-  /** A worker whose cancelled calls cannot be stopped is recycled after this. Default: 10000 ms. */
+  /**
+   * A local worker with threads stuck this long in calls that were cancelled or timed out
+   * and could not be stopped (C code, a blocking system call) is recycled. A worker whose
+   * threads are all stuck gets no calls meanwhile. Default: 10000 ms.
+   */
   stuckGraceMs?: number;
-  /** Restart backoff: first delay and cap. Default: 100 ms, 5000 ms. */
+  /** Delay before a failed start is retried: doubling from `initialMs` up to `maxMs`, jittered ±50%. Default: 100 ms, 5000 ms. */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** Consecutive failed starts that open a slot's circuit breaker, and how long it stays open. Default: 5, 5000 ms. */
+  /**
+   * After `failures` failed starts in a row a slot's breaker opens: calls that find no
+   * worker fail at once with `unavailable` and the last start's error (stderr tail), and
+   * the slot tries again after `cooldownMs` (doubling each time it reopens, up to
+   * 6 × `backoff.maxMs`). Deaths of started workers never count. Default: 5, 5000 ms.
+   */
   breaker?: { failures?: number; cooldownMs?: number };
-  /** How long a recycled worker may finish its calls. Default: 10000 ms. */
+  /** How long a recycled worker may finish its calls before it is stopped. Default: 10000 ms. */
   drainMs?: number;
   /**
    * Local lane: how long each side polls for the other's next message before sleeping
@@ -90,6 +112,14 @@ export interface PoolOptions {
   capabilities?: readonly string[];
   /** Handlers for frames that answer no host call (host callbacks; set by the runtime). */
   events?: ConnectionEvents;
+}
+
+/** Options for {@link Pool.close}. */
+export interface CloseOptions {
+  /** How long calls in flight may finish. Default: 5000 ms. */
+  drainMs?: number;
+  /** The former name of `drainMs`. */
+  graceMs?: number;
 }
 
 /** A call's encoded result and the worker that produced it. */
@@ -165,8 +195,12 @@ export interface Pool {
   readonly inflight: number;
   /** Queue depth, load per worker, restarts, recycles. */
   stats(): PoolStats;
-  /** Finishes in-flight calls (up to `drainMs`, default 5000), then stops every worker. */
-  close(options?: { drainMs?: number; graceMs?: number }): Promise<void>;
+  /**
+   * Stops the pool: waiting calls reject with `unavailable`, calls in flight get
+   * `drainMs` to finish, then each local worker gets Shutdown (what still runs is answered
+   * `unavailable`), SIGTERM, then SIGKILL, 500 ms apart; remote workers are disconnected.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 interface Waiter {
@@ -185,6 +219,13 @@ export async function createPool(options: PoolOptions): Promise<Pool> {
   const size = options.endpoints ? options.endpoints.length : (options.size ?? 1);
   if (!Number.isInteger(size) || size < 1) {
     throw new BridgeError("invalid_argument", `pool size must be a positive integer, got ${options.endpoints ? "no endpoints" : size}`);
+  }
+  const heartbeatMs = options.heartbeatMs ?? 1000;
+  if (options.unresponsiveMs !== undefined && heartbeatMs > 0 && options.unresponsiveMs <= heartbeatMs) {
+    throw new BridgeError(
+      "invalid_argument",
+      `unresponsiveMs (${options.unresponsiveMs}) must be longer than heartbeatMs (${heartbeatMs}): every worker would look silent`,
+    );
   }
   const pool = new WorkerPool(options, size);
   try {
@@ -379,7 +420,7 @@ class WorkerPool implements Pool {
     };
   }
 
-  async close(options: { drainMs?: number; graceMs?: number } = {}): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     const closed = new BridgeError("unavailable", "the pool is closed");
