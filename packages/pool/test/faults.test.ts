@@ -486,7 +486,9 @@ describe("authenticated sockets", () => {
           lane.send(envelope, trailer);
         });
       });
-      await closed; // the worker closed the connection
+      let timer: NodeJS.Timeout | undefined;
+      const kept = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("the worker kept the connection open")), 10_000)));
+      await Promise.race([closed, kept]).finally(() => clearTimeout(timer)); // the worker closed the connection
       return answers;
     };
     const noHandshake = join(scratch, "no-handshake");
