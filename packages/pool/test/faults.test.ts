@@ -421,7 +421,8 @@ describe("orphans and litter", () => {
       expect(error.message).toMatch(/not a directory owned by this user/);
       expect(readdirSync(elsewhere)).toEqual([]);
     } finally {
-      process.env.TMPDIR = saved;
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
     }
   });
 
