@@ -146,8 +146,8 @@ class LibraryWriter {
         const info = this.classes.get(qualname);
         return info ? this.classRef(info, file, local) : undefined;
       },
-      runtimeType: rt.type,
-      runtimeValue: rt.value,
+      runtimeType: (name) => rt.type(name),
+      runtimeValue: (name) => rt.value(name),
     };
     return { scope, rt };
   }
