@@ -70,11 +70,13 @@ export class GrpcTransport implements ChannelTransport {
   }
 
   /**
-   * Waits until the channel is connected. Fails as soon as a connection attempt fails
-   * (nothing listens, TLS refused) rather than letting grpc-js retry quietly until the
-   * deadline: the supervisor's backoff and circuit breaker decide when to try again.
+   * Waits until the channel is connected. With `failFast`, fails as soon as a connection
+   * attempt fails (nothing listens, TLS refused) rather than letting grpc-js retry
+   * quietly until the deadline: the supervisor's backoff and circuit breaker decide when
+   * to try again. Without it (a pool's first start: workers may come up after their
+   * host), grpc-js keeps retrying until the deadline.
    */
-  waitReady(timeoutMs: number): Promise<void> {
+  waitReady(timeoutMs: number, failFast: boolean): Promise<void> {
     const { connectivityState } = this.grpc;
     const channel = this.client.getChannel();
     const deadline = Date.now() + timeoutMs;
@@ -82,7 +84,7 @@ export class GrpcTransport implements ChannelTransport {
       const check = (): void => {
         const state = channel.getConnectivityState(true);
         if (state === connectivityState.READY) resolve();
-        else if (state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN) {
+        else if (state === connectivityState.SHUTDOWN || (failFast && state === connectivityState.TRANSIENT_FAILURE)) {
           reject(new Error("the connection failed (nothing listens there, or TLS was refused)"));
         } else {
           channel.watchConnectivityState(state, deadline, (error) => (error ? reject(new Error(`not connected within ${timeoutMs} ms`)) : check()));

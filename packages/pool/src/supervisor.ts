@@ -208,7 +208,7 @@ export class Supervisor {
     slot.timer = undefined;
     const id = `w${this.nextWorker++}`;
     const options = this.startOptions(id, slot.index);
-    const started = slot.endpoint ? connectRemoteWorker(options, slot.endpoint) : startLocalWorker(options);
+    const started = slot.endpoint ? connectRemoteWorker(options, slot.endpoint, initial) : startLocalWorker(options);
     const starting = started.then(
       (worker) => {
         slot.starting = undefined;

@@ -635,6 +635,17 @@ describe("remote workers", () => {
     expect(events.some((e) => e.type === "worker_unresponsive")).toBe(true);
   }, 30_000);
 
+  it("a pool started before its remote worker waits for it to listen", async () => {
+    const port = await freePort();
+    const starting = createPool({ python, ...fast, startTimeoutMs: 20_000, endpoints: [{ address: `127.0.0.1:${port}`, token }] });
+    await sleep(300); // nothing listens yet: the first connection attempts fail
+    const server = await serve(port);
+    servers.push(server.proc);
+    pool = await starting;
+    expect(pool.workers[0]!.pid).toBe(server.pid);
+    expect(unpack((await pool.invoke(add(2, 3))).value)).toBe(5);
+  });
+
   it("a remote worker refuses a pool with the wrong token", async () => {
     const port = await freePort();
     const server = await serve(port);
