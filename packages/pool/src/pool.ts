@@ -149,6 +149,8 @@ export interface WorkerStats {
   stuckThreads: number;
   /** From its latest heartbeat: the Python process's resident set size. */
   rssBytes: number;
+  /** Since anything last arrived from it (heartbeats come every `heartbeatMs`). */
+  silentMs: number;
 }
 
 /** What {@link Pool.stats} reports. */
@@ -400,6 +402,7 @@ class WorkerPool implements Pool {
 
   stats(): PoolStats {
     const live = this.supervisor.live;
+    const now = performance.now();
     const busy = (w: LiveWorker) => w.connection.inflight > 0 || (w.connection.heartbeat?.busyThreads ?? 0) > 0;
     return {
       queued: this.waiters.length,
@@ -415,6 +418,7 @@ class WorkerPool implements Pool {
         busyThreads: w.connection.heartbeat?.busyThreads ?? 0,
         stuckThreads: w.connection.heartbeat?.stuckThreads ?? 0,
         rssBytes: Number(w.connection.heartbeat?.rssBytes ?? 0),
+        silentMs: Math.round(now - w.connection.lastSeen),
       })),
       ...this.supervisor.counters,
     };
@@ -453,8 +457,9 @@ class WorkerPool implements Pool {
       // could not be stopped) as it may run at once is sick: no calls until it is recycled.
       if (stuck >= worker.info.maxThreads) continue;
       // Real load: the calls in flight, the threads still stuck in abandoned ones (as the
-      // worker reports them), and those abandoned since its last report.
-      const load = connection.inflight + stuck + connection.abandoned;
+      // worker reports them), and those abandoned since its last report. A worker whose
+      // heartbeats are late (Python holding the GIL in C) comes last.
+      const load = connection.inflight + stuck + connection.abandoned + (worker.late ? LATE : 0);
       if (load < bestLoad) {
         best = worker;
         bestLoad = load;
@@ -515,6 +520,9 @@ class WorkerPool implements Pool {
     this.supervisor.setRef(want);
   }
 }
+
+/** Routing's load penalty for a worker whose heartbeats are late: more than any real load. */
+const LATE = 2 ** 30;
 
 function callError(error: unknown, signal: AbortSignal | undefined): BridgeError {
   if (error instanceof BridgeError) return error;

@@ -45,6 +45,12 @@ export interface LiveWorker {
   /** No new calls (recycling, or stuck): it finishes what it has, then is replaced. */
   retiring: boolean;
   stopping: boolean;
+  /**
+   * Its heartbeats are late (3 periods or more): it may be holding the GIL in C for a
+   * while, legitimately. Routing avoids it while others can take the call; it is killed
+   * only once silent for `unresponsiveMs`. Set by the health check, read by routing.
+   */
+  late: boolean;
 }
 
 interface Slot {
@@ -234,6 +240,7 @@ export class Supervisor {
       calls: 0,
       retiring: false,
       stopping: false,
+      late: false,
     };
     if (this.closing) {
       void this.stop(worker, "the pool closed", 0);
@@ -339,6 +346,7 @@ export class Supervisor {
     for (const worker of this.byId.values()) {
       if (worker.stopping) continue;
       const silent = now - worker.connection.lastSeen;
+      worker.late = silent > 3 * this.policy.heartbeatMs;
       if (silent > this.policy.unresponsiveMs) {
         this.counters.unresponsive++;
         this.hooks.event({ type: "worker_unresponsive", worker: worker.info, silentMs: Math.round(silent) });

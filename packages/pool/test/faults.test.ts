@@ -273,6 +273,23 @@ describe("health", () => {
     expect(alive(victim.pid)).toBe(false);
   });
 
+  it("a GIL held for less than unresponsiveMs: calls made meanwhile go elsewhere, and the worker is not killed", async () => {
+    pool = await createPool({ python, size: 2, env, ...fast, unresponsiveMs: 20_000 });
+    const p = pool;
+    const [busy, other] = p.workers;
+    let heldDone = false;
+    const held = p.invoke(fixture("hold_gil", 3), { workerId: busy!.id }).finally(() => (heldDone = true));
+    // Its heartbeats are late now (3 periods): routing sends new calls to the other one.
+    await expect.poll(() => p.stats().workers.find((w) => w.id === busy!.id)!.silentMs, { timeout: 5000 }).toBeGreaterThan(500);
+    const tally = new Tally();
+    const calls = await Promise.all(Array.from({ length: 50 }, (_, i) => tally.track(p.invoke(add(i, 1)), (r) => unpack(r.value) === i + 1)));
+    expect(heldDone).toBe(false); // all answered while the GIL was still held
+    expect(calls.every((r) => !(r instanceof BridgeError) && r.workerId === other!.id)).toBe(true);
+    expect(unpack((await held).value)).toBe(null);
+    expect(p.workers.map((w) => w.id)).toEqual([busy!.id, other!.id]); // not killed: it was only busy
+    report("hold_gil(3 s) with unresponsiveMs 20000, 50 calls made meanwhile, 2 workers", { ...tally.figures(await tally.lost(1000)), killed: 0 });
+  });
+
   it("a stopped worker (SIGSTOP) is killed and replaced", async () => {
     pool = await createPool({ python, size: 1, env, ...fast });
     const p = pool;
