@@ -505,6 +505,7 @@ class WorkerPool implements Pool {
   }
 
   private serveWaiters(): void {
+    if (this.closing) return;
     while (this.waiters.length) {
       const worker = this.pick(undefined);
       if (!worker) return;
