@@ -386,8 +386,10 @@ export class Supervisor {
       slot.worker = undefined;
       void this.startSlot(slot, false);
     }
+    // It stops as soon as its last call finishes (see finished()), or once drainMs passed:
+    // until then calls on its objects still reach it.
     if (worker.connection.inflight === 0) void this.stop(worker, reason);
-    else setTimeout(() => void this.stop(worker, reason), this.policy.drainMs).unref();
+    else setTimeout(() => void this.stop(worker, reason, 0), this.policy.drainMs).unref();
   }
 
   /**
