@@ -15,7 +15,7 @@ export default tseslint.config(
       "**/src/generated/**",
       "packages/codegen/test/golden/**",
       "**/.generated/**",
-      "packages/runtime/test/.readme-example*.ts",
+      "**/test/.readme-example*.ts",
       "**/.bridge/**",
       ".tools/**",
       "python/**",

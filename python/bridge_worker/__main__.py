@@ -29,8 +29,8 @@ from bridge_worker.process import (
     read_token,
 )
 
-#: How long SIGTERM/SIGINT let in-flight calls finish.
-SIGNAL_GRACE_S = 2.0
+#: How long SIGTERM (and SIGINT in remote mode) let in-flight calls finish by default.
+SIGNAL_GRACE_MS = 2000
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +47,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="heartbeat period in milliseconds, 0 to send none (default: 500)",
     )
     parser.add_argument("--token-file", default=None, help="file holding the worker's token")
+    parser.add_argument(
+        "--grace-ms",
+        type=int,
+        default=SIGNAL_GRACE_MS,
+        help="how long SIGTERM lets calls in flight finish before they are answered"
+        f" UNAVAILABLE and the worker exits (default: {SIGNAL_GRACE_MS})",
+    )
     parser.add_argument(
         "--spin-us",
         type=int,
@@ -169,14 +176,24 @@ def main(argv: list[str] | None = None) -> None:
         ready["socket"] = opts.socket
     heartbeat.start(worker)
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: worker.request_shutdown(SIGNAL_GRACE_S))
+    signal_grace_s = max(0, opts.grace_ms) / 1000
+    signal.signal(signal.SIGTERM, lambda *_: worker.request_shutdown(signal_grace_s))
+    # A local worker belongs to its host: a terminal's Ctrl-C reaches the whole process
+    # group, and the host decides (its close() drains, or it dies and the worker follows).
+    # A no-op handler, not SIG_IGN, which processes started by user code would inherit.
+    # A remote worker treats SIGINT like SIGTERM.
+    signal.signal(
+        signal.SIGINT,
+        (lambda *_: worker.request_shutdown(signal_grace_s)) if remote else (lambda *_: None),
+    )
     announce_ready(**ready)
     if not remote:
         exit_on_stdin_eof()
     log.info("bridge_worker %s serving (pid %d): %s", __version__, os.getpid(), ready)
 
     grace_s = worker.wait_shutdown_request()
+    if grpc_server is not None:
+        grpc_server.not_serving()  # health probes see it leaving at once, not after the drain
     worker.drain(grace_s)
     if lane_socket is not None:
         with contextlib.suppress(OSError):

@@ -12,6 +12,7 @@ import concurrent.futures
 import contextvars
 import inspect
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from bridge_worker import aio, telemetry
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _NO_BUFFERS: list[Any] = []
+#: A call is not started this close to its deadline. Calls read in one message share a
+#: deadline to within microseconds: when the first one's fires and frees its thread,
+#: the next must not start a moment before its own fires too.
+_START_SLACK_S = 0.0005
 # Results of these types are never awaitable: skip inspect.isawaitable for them.
 _PLAIN = frozenset({int, float, str, bytes, bool, type(None), list, dict, tuple})
 
@@ -50,6 +55,7 @@ class Call:
     __slots__ = (
         "buffers",
         "conn",
+        "deadline",
         "done",
         "future",
         "id",
@@ -72,6 +78,8 @@ class Call:
         self.slot: Slot | None = None
         self.future: concurrent.futures.Future[Any] | None = None
         self.timer: Timer | None = None
+        #: time.monotonic() when its deadline passes (0: none); set with ``timer``.
+        self.deadline = 0.0
         #: A host callback this call's thread is waiting for (see callbacks.py).
         self.waiter: Any = None
         #: The OpenTelemetry span continuing the host's trace (telemetry.py), if any.
@@ -86,6 +94,11 @@ class Call:
     def run(self) -> None:
         """The job: execute the Invoke and answer it (or start awaiting / streaming)."""
         if self.done:
+            return
+        if self.deadline and time.monotonic() >= self.deadline - _START_SLACK_S:
+            # It waited for a thread until (about) its deadline, and the timer answers it:
+            # starting it now could only leave one more thread stuck in a call nobody
+            # waits for (the host's clock started first: it has given up already).
             return
         conn = self.conn
         slot = self.slot = current_slot()

@@ -21,6 +21,7 @@ import os
 import platform
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -142,6 +143,8 @@ class Connection:
         self._waiters: dict[int, callbacks.Waiter] = {}
         self._callback_ids = itertools.count(1)
         self._released: list[str] = []
+        #: When the message being handled was read (0: not needed yet).
+        self._received = 0.0
         self.closed = False
 
     # -- frames in ---------------------------------------------------------------------
@@ -154,6 +157,8 @@ class Connection:
         """
         jobs: list[Job] = []
         trailer = iter(buffers)
+        cancels_seen = False
+        self._received = 0.0  # read once, by the first Invoke with a deadline
         for frame in message.frames:
             kind = frame.WhichOneof("kind")
             if not self.authenticated:
@@ -169,6 +174,9 @@ class Connection:
                 if job is not None:
                     jobs.append(job)
             elif kind == "cancel":
+                if not cancels_seen:
+                    cancels_seen = True
+                    self._mark_cancelled(message)
                 self._stop(frame.id, pb.ERROR_CODE_CANCELED, "the call was canceled")
             elif kind == "release":
                 self.worker.registry.release(frame.release.refs)
@@ -230,6 +238,11 @@ class Connection:
             self._pending[call_id] = call
         if invoke.timeout_ms:
             ms = invoke.timeout_ms
+            # Calls that arrived together share the clock they started on, so their
+            # deadlines stay in the order the host gave them, whatever preempts this loop.
+            if not self._received:
+                self._received = time.monotonic()
+            call.deadline = self._received + ms / 1000
             call.timer = worker.timers.schedule(
                 ms / 1000,
                 lambda: self._stop(
@@ -240,6 +253,19 @@ class Connection:
                 ),
             )
         return call.run
+
+    def _mark_cancelled(self, message: pb.HostMessage) -> None:
+        """Mark every call this message cancels as done before stopping the first of them.
+
+        Stopping a call frees its thread's budget, and a thread may then start a call
+        still queued; when the same message cancels that one too (calls sharing a
+        deadline), it must not start only to be stuck. Answers still come from _stop.
+        """
+        for frame in message.frames:
+            if frame.WhichOneof("kind") == "cancel":
+                call = self._pending.get(frame.id)
+                if call is not None:
+                    call.done = True
 
     def _stop(self, call_id: int, code: int, message: str, only: Call | None = None) -> None:
         """Answer a pending call with an error now (cancel, deadline) and stop its work."""

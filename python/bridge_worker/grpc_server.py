@@ -266,6 +266,18 @@ class GrpcServer:
         await server.start()
         self._server = server
 
+    def not_serving(self) -> None:
+        """Report NOT_SERVING on the health service from now on (the worker is draining)."""
+
+        async def mark() -> None:
+            if self._health is not None:
+                await self._health.enter_graceful_shutdown()
+
+        try:
+            asyncio.run_coroutine_threadsafe(mark(), self._loop).result(timeout=2)
+        except Exception:
+            log.warning("could not mark the health service NOT_SERVING")
+
     def stop(self) -> None:
         """Enter graceful shutdown (health NOT_SERVING) and stop the server."""
 

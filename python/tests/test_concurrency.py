@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from harness import ChannelClient, Gate, WorkerProcess, poll, run, unpack
+from harness import ChannelClient, Gate, WorkerProcess, poll, run, unpack, until
 
 from bridge_worker._gen.bridge.v1 import worker_pb2 as pb
 
@@ -171,3 +172,64 @@ def test_two_channels_share_refs(worker: WorkerProcess) -> None:
             assert await two.result("denominator", ref=ref.id, op=pb.INVOKE_OP_GET) == 4
 
     run(scenario())
+
+
+def _started(gate: Gate) -> bool:
+    return os.path.exists(f"{gate.path}.started")
+
+
+def _stuck(client: ChannelClient) -> int:
+    """Stuck threads in the worker's latest heartbeat."""
+    return client.heartbeats[-1].stuck_threads if client.heartbeats else 0
+
+
+def test_calls_queued_past_their_deadline_never_start(tmp_path: Path) -> None:
+    """One thread, three calls sharing a deadline: the first sticks (it ignores the
+    interrupt), and the two queued behind it must not start once its thread is freed."""
+    worker = WorkerProcess("--threads", "1")
+    gates = [Gate(tmp_path, f"g{i}") for i in range(3)]
+
+    async def scenario() -> list[int]:
+        async with ChannelClient(worker) as client:
+            frames = [g.frame(client, timeout_ms=300, stubborn=True) for g in gates]
+            answers = await client.send(*frames)
+            codes = [(await asyncio.wait_for(a, 10)).error.code for a in answers]
+            # Answered; the first call's thread is stuck, which frees the budget, yet
+            # nothing else started (the heartbeat's count says so too).
+            await until(lambda: _stuck(client) == 1)
+            assert not _started(gates[1])
+            assert not _started(gates[2])
+            for g in gates:
+                g.open()
+            return codes
+
+    try:
+        assert run(scenario()) == [pb.ERROR_CODE_DEADLINE_EXCEEDED] * 3
+        assert _started(gates[0])
+    finally:
+        worker.stop()
+
+
+def test_calls_cancelled_together_never_start(tmp_path: Path) -> None:
+    """As above with the host's Cancel frames for all three in one message."""
+    worker = WorkerProcess("--threads", "1")
+    gates = [Gate(tmp_path, f"c{i}") for i in range(3)]
+
+    async def scenario() -> list[int]:
+        async with ChannelClient(worker) as client:
+            frames = [g.frame(client, stubborn=True) for g in gates]
+            answers = await client.send(*frames)
+            await gates[0].started()
+            await client.write(*(pb.HostFrame(id=f.id, cancel=pb.Cancel()) for f in frames))
+            codes = [(await asyncio.wait_for(a, 10)).error.code for a in answers]
+            await until(lambda: _stuck(client) == 1)
+            assert not _started(gates[1])
+            assert not _started(gates[2])
+            for g in gates:
+                g.open()
+            return codes
+
+    try:
+        assert run(scenario()) == [pb.ERROR_CODE_CANCELED] * 3
+    finally:
+        worker.stop()

@@ -90,17 +90,98 @@ export class PythonError extends BridgeError {
   }
 }
 
-const codeByProto: Record<number, Code> = {
-  [ErrorCode.INVALID_ARGUMENT]: "invalid_argument",
-  [ErrorCode.NOT_FOUND]: "not_found",
-  [ErrorCode.DEADLINE_EXCEEDED]: "deadline_exceeded",
-  [ErrorCode.CANCELED]: "canceled",
-  [ErrorCode.UNAVAILABLE]: "unavailable",
-  [ErrorCode.WORKER_CRASHED]: "worker_crashed",
-  [ErrorCode.RESOURCE_EXHAUSTED]: "resource_exhausted",
-  [ErrorCode.INTERNAL]: "internal",
-  [ErrorCode.PYTHON_EXCEPTION]: "python_exception",
+// -- one table per boundary ---------------------------------------------------------
+
+/** The wire's ErrorCode (worker.proto) for each Bridge code, and back. */
+const protoByCode: Record<Code, ErrorCode> = {
+  invalid_argument: ErrorCode.INVALID_ARGUMENT,
+  not_found: ErrorCode.NOT_FOUND,
+  deadline_exceeded: ErrorCode.DEADLINE_EXCEEDED,
+  canceled: ErrorCode.CANCELED,
+  unavailable: ErrorCode.UNAVAILABLE,
+  worker_crashed: ErrorCode.WORKER_CRASHED,
+  resource_exhausted: ErrorCode.RESOURCE_EXHAUSTED,
+  internal: ErrorCode.INTERNAL,
+  python_exception: ErrorCode.PYTHON_EXCEPTION,
 };
+const codeByProto = new Map<ErrorCode, Code>(Object.entries(protoByCode).map(([code, proto]) => [proto, code as Code]));
+
+/** The Bridge code a wire ErrorCode stands for (`internal` for one this host does not know). @private */
+export function codeFromProto(proto: ErrorCode): Code {
+  return codeByProto.get(proto) ?? "internal";
+}
+
+/** The wire ErrorCode for a Bridge code. @private */
+export function protoFromCode(code: Code): ErrorCode {
+  return protoByCode[code];
+}
+
+/**
+ * gRPC status codes, as the gRPC specification numbers them (the same in every
+ * implementation; @grpc/grpc-js is loaded lazily, so its enum is not imported here).
+ * @private
+ */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+
+/**
+ * The Bridge code a gRPC status on a worker's connection stands for. A refused token
+ * (UNAUTHENTICATED, PERMISSION_DENIED) or a worker that does not serve the method
+ * (UNIMPLEMENTED) means no call can run there: `unavailable`, like a worker that is down.
+ */
+const codeByGrpcStatus = new Map<number, Code>([
+  [GrpcStatus.CANCELLED, "canceled"],
+  [GrpcStatus.UNKNOWN, "internal"],
+  [GrpcStatus.INVALID_ARGUMENT, "invalid_argument"],
+  [GrpcStatus.DEADLINE_EXCEEDED, "deadline_exceeded"],
+  [GrpcStatus.NOT_FOUND, "not_found"],
+  [GrpcStatus.PERMISSION_DENIED, "unavailable"],
+  [GrpcStatus.RESOURCE_EXHAUSTED, "resource_exhausted"],
+  [GrpcStatus.FAILED_PRECONDITION, "unavailable"],
+  [GrpcStatus.UNIMPLEMENTED, "unavailable"],
+  [GrpcStatus.INTERNAL, "internal"],
+  [GrpcStatus.UNAVAILABLE, "unavailable"],
+  [GrpcStatus.DATA_LOSS, "internal"],
+  [GrpcStatus.UNAUTHENTICATED, "unavailable"],
+]);
+const grpcStatusName = new Map<number, string>(Object.entries(GrpcStatus).map(([name, status]) => [status, name]));
+
+/**
+ * Why a worker's connection failed, as a BridgeError: a gRPC status (from @grpc/grpc-js)
+ * becomes its code with the status name in the message (`UNAUTHENTICATED: a valid worker
+ * token is required`); anything else (a socket error, the lane closing) is `unavailable`.
+ * @private
+ */
+export function connectionError(reason: unknown): BridgeError {
+  if (reason instanceof BridgeError) return reason;
+  const status = (reason as { code?: unknown } | undefined)?.code;
+  if (typeof status === "number" && grpcStatusName.has(status)) {
+    const details = (reason as { details?: unknown }).details;
+    const text = typeof details === "string" && details ? details : reason instanceof Error ? reason.message : String(reason);
+    return new BridgeError(codeByGrpcStatus.get(status) ?? "internal", `${grpcStatusName.get(status)}: ${text}`, {
+      cause: reason,
+      details: { grpcStatus: status },
+    });
+  }
+  return BridgeError.from(reason, "unavailable");
+}
 
 function pythonErrorFrom(
   code: Code,
@@ -130,7 +211,7 @@ export function errorFromFrame(
   frame: ErrorFrame,
   details: Readonly<Record<string, unknown>> = {},
 ): BridgeError {
-  const code = codeByProto[frame.code] ?? "internal";
+  const code = codeFromProto(frame.code);
   if (frame.exception) {
     return pythonErrorFrom(code, frame.message, frame.exception, details, 0);
   }

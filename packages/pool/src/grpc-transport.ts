@@ -60,16 +60,39 @@ export class GrpcTransport implements ChannelTransport {
       "grpc.max_send_message_length": -1,
       "grpc.keepalive_time_ms": 20_000,
       "grpc.keepalive_timeout_ms": 10_000,
+      // Each slot owns its connection: a replacement never inherits a dead one's, and
+      // slots on one `dns:///` name (a headless Service) spread over the addresses it
+      // resolves to instead of all taking the first.
+      "grpc.use_local_subchannel_pool": 1,
+      "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ pick_first: { shuffleAddressList: true } }] }),
     });
     const metadata = new grpc.Metadata();
     if (endpoint.token) metadata.set("authorization", `Bearer ${endpoint.token}`);
     return new GrpcTransport(grpc, client, metadata);
   }
 
-  /** Waits until the channel is connected (or the deadline passes). */
-  waitReady(timeoutMs: number): Promise<void> {
+  /**
+   * Waits until the channel is connected. With `failFast`, fails as soon as a connection
+   * attempt fails (nothing listens, TLS refused) rather than letting grpc-js retry
+   * quietly until the deadline: the supervisor's backoff and circuit breaker decide when
+   * to try again. Without it (a pool's first start: workers may come up after their
+   * host), grpc-js keeps retrying until the deadline.
+   */
+  waitReady(timeoutMs: number, failFast: boolean): Promise<void> {
+    const { connectivityState } = this.grpc;
+    const channel = this.client.getChannel();
+    const deadline = Date.now() + timeoutMs;
     return new Promise((resolve, reject) => {
-      this.client.waitForReady(Date.now() + timeoutMs, (error) => (error ? reject(error) : resolve()));
+      const check = (): void => {
+        const state = channel.getConnectivityState(true);
+        if (state === connectivityState.READY) resolve();
+        else if (state === connectivityState.SHUTDOWN || (failFast && state === connectivityState.TRANSIENT_FAILURE)) {
+          reject(new Error("the connection failed (nothing listens there, or TLS was refused)"));
+        } else {
+          channel.watchConnectivityState(state, deadline, (error) => (error ? reject(new Error(`not connected within ${timeoutMs} ms`)) : check()));
+        }
+      };
+      check();
     });
   }
 
@@ -132,11 +155,5 @@ export class GrpcTransport implements ChannelTransport {
     this.closed = true;
     this.stream?.cancel();
     this.client.close();
-  }
-
-  /** The status code name of a grpc-js error, e.g. "UNAUTHENTICATED". */
-  statusName(error: unknown): string | undefined {
-    const code = (error as { code?: number } | undefined)?.code;
-    return code === undefined ? undefined : this.grpc.status[code];
   }
 }

@@ -1,5 +1,5 @@
 export { createPool } from "./pool.js";
-export type { Pool, PoolOptions, PoolStats, InvokeOptions, InvokeResult, OpenStream } from "./pool.js";
+export type { Pool, PoolOptions, PoolStats, WorkerStats, CloseOptions, InvokeOptions, InvokeResult, OpenStream } from "./pool.js";
 export type { PoolEvent } from "./supervisor.js";
 export type { WorkerInfo } from "./worker-start.js";
 export type { GrpcEndpoint } from "./grpc-transport.js";

@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from "node:buffer";
 import type { DescribeResponse } from "@bridge/protocol";
 import { BridgeError, abortError } from "./bridge-error.js";
-import { callSignal } from "./deadline.js";
+import { callSignal, type InvokeOptions } from "./call-options.js";
 import type { GrpcEndpoint } from "./grpc-transport.js";
 import { createRunDir, type RunDir } from "./run-dir.js";
 import { Supervisor, type LiveWorker, type PoolEvent } from "./supervisor.js";
@@ -10,6 +10,7 @@ import type { ConnectionEvents, DescribeRequest, InvokeRequest, StreamHandle, St
 import { bundledWorkerPath } from "./worker-source.js";
 import type { WorkerInfo } from "./worker-start.js";
 
+export type { InvokeOptions } from "./call-options.js";
 export type { PoolEvent } from "./supervisor.js";
 export type { WorkerInfo } from "./worker-start.js";
 
@@ -37,7 +38,7 @@ export interface PoolOptions {
   threads?: number;
   /** How long a worker may take to start and handshake. Default: 30000 ms. */
   startTimeoutMs?: number;
-  /** Restart workers that exit unexpectedly. Default: true. */
+  /** Restart workers that exit unexpectedly (false: a dead worker's slot stays empty). Default: true. */
   restart?: boolean;
   /** Receives every line a worker writes to stderr. Default: forwarded to process.stderr with a `[bridge wN]` prefix. */
   onLog?: (line: string, worker: WorkerInfo | undefined) => void;
@@ -54,28 +55,50 @@ export interface PoolOptions {
    * only. If it throws, the worker counts as failed to start.
    */
   setup?: (worker: WorkerInfo, invoke: (request: InvokeRequest, signal?: AbortSignal) => Promise<RawPayload>) => Promise<void>;
-  /** How often workers send heartbeats. Default: 1000 ms. */
+  /**
+   * How often workers send heartbeats (load, stuck threads, RSS), from a thread of their
+   * own. 0 turns heartbeats off, and with them silence detection and RSS / stuck-call
+   * recycling. Default: 1000 ms.
+   */
   heartbeatMs?: number;
   /**
    * A worker silent this long (no heartbeat, no frame: Python code holding the GIL in C,
    * a deadlock, a stopped process) is killed and replaced, its calls rejected with
-   * `worker_crashed`. Default: 30000 ms (legitimate C calls that hold the GIL, such as a
-   * huge `json.dumps`, must not be mistaken for hangs).
+   * `worker_crashed` (`details.unresponsive`). Must be longer than `heartbeatMs`.
+   * Default: 30000 ms, or 4 heartbeats if longer (legitimate C calls that hold the GIL,
+   * such as a huge `json.dumps`, must not be mistaken for hangs).
    */
   unresponsiveMs?: number;
-  /** Calls that may wait for a worker (all are starting or busy recycling). Default: 10000. */
+  /**
+   * Calls that may wait on the host when no worker can take them (all starting,
+   * restarting, or with every thread stuck); one more rejects at once with
+   * `resource_exhausted`. Default: 10000.
+   */
   maxQueue?: number;
-  /** How long a call may wait for a worker. Default: `startTimeoutMs`. */
+  /** How long a call may wait for a worker before it rejects with `resource_exhausted`. Default: `startTimeoutMs`. */
   queueTimeoutMs?: number;
-  /** Recycle workers: after this many calls, after this age, or above this RSS. Default: never. */
+  /**
+   * Recycle a local worker gracefully (a replacement starts, the old one finishes its
+   * calls within `drainMs`): after `maxCalls` calls, after `maxAgeMs` (jittered ±50%), or
+   * when the Python process's RSS passes `maxRssBytes`. Default: never.
+   */
   recycle?: { maxCalls?: number; maxAgeMs?: number; maxRssBytes?: number };
-  /** A worker whose cancelled calls cannot be stopped is recycled after this. Default: 10000 ms. */
+  /**
+   * A local worker with threads stuck this long in calls that were cancelled or timed out
+   * and could not be stopped (C code, a blocking system call) is recycled. A worker whose
+   * threads are all stuck gets no calls meanwhile. Default: 10000 ms.
+   */
   stuckGraceMs?: number;
-  /** Restart backoff: first delay and cap. Default: 100 ms, 5000 ms. */
+  /** Delay before a failed start is retried: doubling from `initialMs` up to `maxMs`, jittered ±50%. Default: 100 ms, 5000 ms. */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** Consecutive failed starts that open a slot's circuit breaker, and how long it stays open. Default: 5, 5000 ms. */
+  /**
+   * After `failures` failed starts in a row a slot's breaker opens: calls that find no
+   * worker fail at once with `unavailable` and the last start's error (stderr tail), and
+   * the slot tries again after `cooldownMs` (doubling each time it reopens, up to
+   * 6 × `backoff.maxMs`). Deaths of started workers never count. Default: 5, 5000 ms.
+   */
   breaker?: { failures?: number; cooldownMs?: number };
-  /** How long a recycled worker may finish its calls. Default: 10000 ms. */
+  /** How long a recycled worker may finish its calls before it is stopped. Default: 10000 ms. */
   drainMs?: number;
   /**
    * Local lane: how long each side polls for the other's next message before sleeping
@@ -97,14 +120,12 @@ export interface PoolOptions {
   events?: ConnectionEvents;
 }
 
-/** Per-call options. */
-export interface InvokeOptions {
-  /** Cancels the call: the promise rejects with `canceled` and the worker is told. */
-  signal?: AbortSignal | undefined;
-  /** Deadline; the promise rejects with `deadline_exceeded` when it passes. */
-  timeoutMs?: number | undefined;
-  /** Run on this worker (a ref's worker). Fails with `not_found` if it is gone. */
-  workerId?: string | undefined;
+/** Options for {@link Pool.close}. */
+export interface CloseOptions {
+  /** How long calls in flight may finish. Default: 5000 ms. */
+  drainMs?: number;
+  /** The former name of `drainMs`. */
+  graceMs?: number;
 }
 
 /** A call's encoded result and the worker that produced it. */
@@ -118,28 +139,49 @@ export interface OpenStream extends StreamHandle {
   workerId: string;
 }
 
+/** One worker in {@link PoolStats}. */
+export interface WorkerStats {
+  id: string;
+  slot: number;
+  /** Calls this host has in flight on it. */
+  inflight: number;
+  /** Calls it finished for this host. */
+  calls: number;
+  /** Taking no new calls: being recycled or stopped. */
+  retiring: boolean;
+  /** From its latest heartbeat: threads running user code. */
+  busyThreads: number;
+  /** From its latest heartbeat: threads still running calls that were cancelled or timed out. */
+  stuckThreads: number;
+  /** From its latest heartbeat: the Python process's resident set size. */
+  rssBytes: number;
+  /** Since anything last arrived from it (heartbeats come every `heartbeatMs`). */
+  silentMs: number;
+}
+
 /** What {@link Pool.stats} reports. */
 export interface PoolStats {
-  /** Calls waiting for a worker on the host. */
+  /** Calls waiting on the host for a worker (bounded by `maxQueue`). */
   queued: number;
   /** Calls in flight on workers. */
   inflight: number;
-  workers: Array<{
-    id: string;
-    slot: number;
-    inflight: number;
-    calls: number;
-    retiring: boolean;
-    busyThreads: number;
-    stuckThreads: number;
-    rssBytes: number;
-  }>;
-  /** Workers started / restarted after a failure / recycled / crashed / killed as unresponsive / failed starts. */
+  /** Workers taking calls that have calls in flight or threads busy. */
+  busyWorkers: number;
+  /** Workers taking calls that have nothing to do. */
+  idleWorkers: number;
+  /** Every worker alive, retiring ones included. */
+  workers: WorkerStats[];
+  /** Workers started, in all. */
   started: number;
+  /** Starts scheduled after a worker died or failed to start. */
   restarts: number;
+  /** Workers recycled (call count, age, memory, stuck calls). */
   recycled: number;
+  /** Workers that died or were killed unexpectedly. */
   crashed: number;
+  /** Workers killed because their heartbeats stopped. */
   unresponsive: number;
+  /** Starts that failed (each counts toward a slot's circuit breaker). */
   startFailures: number;
 }
 
@@ -161,8 +203,12 @@ export interface Pool {
   readonly inflight: number;
   /** Queue depth, load per worker, restarts, recycles. */
   stats(): PoolStats;
-  /** Finishes in-flight calls (up to `drainMs`, default 5000), then stops every worker. */
-  close(options?: { drainMs?: number; graceMs?: number }): Promise<void>;
+  /**
+   * Stops the pool: waiting calls reject with `unavailable`, calls in flight get
+   * `drainMs` to finish, then each local worker gets Shutdown (what still runs is answered
+   * `unavailable`), SIGTERM, then SIGKILL, 500 ms apart; remote workers are disconnected.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 interface Waiter {
@@ -181,6 +227,13 @@ export async function createPool(options: PoolOptions): Promise<Pool> {
   const size = options.endpoints ? options.endpoints.length : (options.size ?? 1);
   if (!Number.isInteger(size) || size < 1) {
     throw new BridgeError("invalid_argument", `pool size must be a positive integer, got ${options.endpoints ? "no endpoints" : size}`);
+  }
+  const heartbeatMs = options.heartbeatMs ?? 1000;
+  if (options.unresponsiveMs !== undefined && heartbeatMs > 0 && options.unresponsiveMs <= heartbeatMs) {
+    throw new BridgeError(
+      "invalid_argument",
+      `unresponsiveMs (${options.unresponsiveMs}) must be longer than heartbeatMs (${heartbeatMs}): every worker would look silent`,
+    );
   }
   const pool = new WorkerPool(options, size);
   try {
@@ -354,9 +407,14 @@ class WorkerPool implements Pool {
   }
 
   stats(): PoolStats {
+    const live = this.supervisor.live;
+    const now = performance.now();
+    const busy = (w: LiveWorker) => w.connection.inflight > 0 || (w.connection.heartbeat?.busyThreads ?? 0) > 0;
     return {
       queued: this.waiters.length,
       inflight: this.inflightTotal,
+      busyWorkers: live.filter((w) => busy(w)).length,
+      idleWorkers: live.filter((w) => !busy(w)).length,
       workers: this.supervisor.all.map((w) => ({
         id: w.info.id,
         slot: w.info.slot,
@@ -366,12 +424,13 @@ class WorkerPool implements Pool {
         busyThreads: w.connection.heartbeat?.busyThreads ?? 0,
         stuckThreads: w.connection.heartbeat?.stuckThreads ?? 0,
         rssBytes: Number(w.connection.heartbeat?.rssBytes ?? 0),
+        silentMs: Math.round(now - w.connection.lastSeen),
       })),
       ...this.supervisor.counters,
     };
   }
 
-  async close(options: { drainMs?: number; graceMs?: number } = {}): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     const closed = new BridgeError("unavailable", "the pool is closed");
@@ -398,11 +457,15 @@ class WorkerPool implements Pool {
     let best: LiveWorker | undefined;
     let bestLoad = Infinity;
     for (const worker of this.supervisor.live) {
-      const beat = worker.connection.heartbeat;
-      const stuck = beat?.stuckThreads ?? 0;
-      // A worker whose threads are all stuck in calls that could not be stopped has no room.
+      const connection = worker.connection;
+      const stuck = connection.heartbeat?.stuckThreads ?? 0;
+      // A worker with as many threads stuck (in calls that were cancelled or timed out and
+      // could not be stopped) as it may run at once is sick: no calls until it is recycled.
       if (stuck >= worker.info.maxThreads) continue;
-      const load = worker.connection.inflight + stuck;
+      // Real load: the calls in flight, the threads still stuck in abandoned ones (as the
+      // worker reports them), and those abandoned since its last report. A worker whose
+      // heartbeats are late (Python holding the GIL in C) comes last.
+      const load = connection.inflight + stuck + connection.abandoned + (worker.late ? LATE : 0);
       if (load < bestLoad) {
         best = worker;
         bestLoad = load;
@@ -448,6 +511,7 @@ class WorkerPool implements Pool {
   }
 
   private serveWaiters(): void {
+    if (this.closing) return;
     while (this.waiters.length) {
       const worker = this.pick(undefined);
       if (!worker) return;
@@ -463,6 +527,9 @@ class WorkerPool implements Pool {
     this.supervisor.setRef(want);
   }
 }
+
+/** Routing's load penalty for a worker whose heartbeats are late: more than any real load. */
+const LATE = 2 ** 30;
 
 function callError(error: unknown, signal: AbortSignal | undefined): BridgeError {
   if (error instanceof BridgeError) return error;

@@ -45,6 +45,12 @@ export interface LiveWorker {
   /** No new calls (recycling, or stuck): it finishes what it has, then is replaced. */
   retiring: boolean;
   stopping: boolean;
+  /**
+   * Its heartbeats are late (3 periods or more): it may be holding the GIL in C for a
+   * while, legitimately. Routing avoids it while others can take the call; it is killed
+   * only once silent for `unresponsiveMs`. Set by the health check, read by routing.
+   */
+  late: boolean;
 }
 
 interface Slot {
@@ -208,7 +214,7 @@ export class Supervisor {
     slot.timer = undefined;
     const id = `w${this.nextWorker++}`;
     const options = this.startOptions(id, slot.index);
-    const started = slot.endpoint ? connectRemoteWorker(options, slot.endpoint) : startLocalWorker(options);
+    const started = slot.endpoint ? connectRemoteWorker(options, slot.endpoint, initial) : startLocalWorker(options);
     const starting = started.then(
       (worker) => {
         slot.starting = undefined;
@@ -234,6 +240,7 @@ export class Supervisor {
       calls: 0,
       retiring: false,
       stopping: false,
+      late: false,
     };
     if (this.closing) {
       void this.stop(worker, "the pool closed", 0);
@@ -289,29 +296,36 @@ export class Supervisor {
 
   // -- losing ------------------------------------------------------------------------
 
-  /** A worker died, broke its connection, or went silent: reject its calls, replace it. */
-  private async lost(worker: LiveWorker, reason: string | undefined, cause?: unknown, exit?: WorkerExit): Promise<void> {
+  /**
+   * A worker died, broke its connection, or went silent: reject its calls (with
+   * `worker_crashed`, or `unavailable` when it was being stopped), replace it.
+   */
+  private async lost(worker: LiveWorker, reason: string | undefined, cause?: unknown, exit?: WorkerExit, unresponsive = false): Promise<void> {
     if (!this.byId.has(worker.info.id)) return; // handled already
     this.byId.delete(worker.info.id);
     const slot = this.slots[worker.info.slot]!;
     const expected = worker.stopping || this.closing;
     if (slot.worker === worker) {
       slot.worker = undefined;
+      // A death never counts toward the breaker (only failed starts do): restart at once,
+      // or after a short jittered pause when it died young, so a storm of deaths from
+      // outside is absorbed without spinning.
       if (!expected) this.schedule(slot, Date.now() - worker.startedAt < 1000 ? jitter(this.policy.backoffInitialMs) : 0);
     }
     // The channel usually breaks a moment before the exit status is known: wait briefly for it.
-    const status =
-      exit ??
-      worker.process?.exitInfo ??
-      (worker.process ? await Promise.race([worker.process.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]) : undefined);
-    const how = status ? describeExit(status) : (reason ?? "a broken connection");
+    const status = exit ?? worker.process?.exitInfo ?? (worker.process ? await within(worker.process.exited, 200) : undefined);
+    const exitText = status ? describeExit(status) : undefined;
+    const how = reason ? (exitText ? `${reason}; it ended with ${exitText}` : reason) : (exitText ?? "a broken connection");
     const tail = worker.process?.stderrTail().split("\n").slice(-8).join("\n") ?? "";
     if (!expected) this.counters.crashed++;
     worker.connection.close(
       new BridgeError(
         expected ? "unavailable" : "worker_crashed",
-        `worker ${worker.info.id} (pid ${worker.info.pid}) ${expected ? "was stopped" : "crashed"} with ${how} while this call was in flight${tail ? `; its stderr ends with:\n${tail}` : ""}`,
-        { details: { worker: worker.info.id, pid: worker.info.pid, ...(status ?? {}) }, cause },
+        `worker ${worker.info.id} (pid ${worker.info.pid}) ${expected ? "was stopped" : reason ? "failed" : "crashed"}: ${how}, while this call was in flight${tail ? `; its stderr ends with:\n${tail}` : ""}`,
+        {
+          details: { worker: worker.info.id, pid: worker.info.pid, ...(status ?? {}), ...(unresponsive ? { unresponsive: true } : {}) },
+          cause,
+        },
       ),
     );
     if (worker.process && !worker.process.exitInfo) worker.process.kill("SIGKILL");
@@ -332,30 +346,38 @@ export class Supervisor {
     for (const worker of this.byId.values()) {
       if (worker.stopping) continue;
       const silent = now - worker.connection.lastSeen;
+      worker.late = silent > 3 * this.policy.heartbeatMs;
       if (silent > this.policy.unresponsiveMs) {
         this.counters.unresponsive++;
         this.hooks.event({ type: "worker_unresponsive", worker: worker.info, silentMs: Math.round(silent) });
+        // Kill first, so the exit status is known when the calls are rejected.
+        worker.process?.kill("SIGKILL");
         void this.lost(
           worker,
-          `no heartbeat for ${Math.round(silent)} ms (unresponsive: Python code holding the GIL, a deadlock, or a stopped process)`,
+          `no heartbeat for ${Math.round(silent)} ms (unresponsiveMs ${this.policy.unresponsiveMs}: Python code holding the GIL, a deadlock, or a stopped process), so it was killed`,
+          undefined,
+          undefined,
+          true,
         );
-        if (worker.process) worker.process.kill("SIGKILL");
         continue;
       }
       const beat = worker.connection.heartbeat;
-      if (!beat || worker.retiring) continue;
+      if (!beat || worker.retiring || !worker.process) continue; // a remote worker is its orchestrator's to replace
       const rss = this.policy.recycleAboveRssBytes;
       if (rss !== undefined && Number(beat.rssBytes) > rss) {
         this.recycle(worker, `its RSS ${(Number(beat.rssBytes) / 2 ** 20).toFixed(0)} MiB passed the ${(rss / 2 ** 20).toFixed(0)} MiB limit`);
       } else if (beat.stuckThreads > 0 && beat.stuckMs > this.policy.stuckGraceMs) {
-        this.recycle(worker, `${beat.stuckThreads} cancelled call(s) kept running for ${beat.stuckMs} ms`);
+        this.recycle(worker, `${beat.stuckThreads} cancelled call(s) kept running for ${beat.stuckMs} ms (stuckGraceMs ${this.policy.stuckGraceMs})`);
       }
     }
+    // Heartbeats change which workers have room: calls waiting on the host may fit now.
+    this.hooks.available();
   }
 
   /** Replaces a worker gracefully: a new one starts now, the old one finishes its calls. */
   recycle(worker: LiveWorker, reason: string): void {
-    if (worker.retiring || worker.stopping || this.closing) return;
+    // A remote worker cannot be replaced from here: its orchestrator restarts it.
+    if (worker.retiring || worker.stopping || this.closing || !worker.process) return;
     worker.retiring = true;
     this.counters.recycled++;
     this.hooks.event({ type: "worker_recycling", worker: worker.info, reason });
@@ -364,32 +386,51 @@ export class Supervisor {
       slot.worker = undefined;
       void this.startSlot(slot, false);
     }
+    // It stops as soon as its last call finishes (see finished()), or once drainMs passed:
+    // until then calls on its objects still reach it.
     if (worker.connection.inflight === 0) void this.stop(worker, reason);
-    else setTimeout(() => void this.stop(worker, reason), this.policy.drainMs).unref();
+    else setTimeout(() => void this.stop(worker, reason, 0), this.policy.drainMs).unref();
   }
 
-  /** Stops one worker: drain (up to drainMs), Shutdown, then kill. */
+  /**
+   * Stops one worker: lets its calls finish (up to `drainMs`), then asks it to exit
+   * (Shutdown: it answers what is still running `unavailable`), then SIGTERM, then
+   * SIGKILL. A remote worker is only disconnected: its orchestrator owns the process.
+   */
   private async stop(worker: LiveWorker, reason: string, drainMs = this.policy.drainMs): Promise<void> {
     if (worker.stopping) return;
     worker.stopping = true;
     worker.retiring = true;
     const deadline = Date.now() + drainMs;
     while (worker.connection.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    try {
-      if (!worker.process?.exitInfo) await worker.connection.shutdown(Math.max(0, deadline - Date.now()));
-    } catch {
-      // The worker may already be gone; the kill below settles it either way.
-    }
-    const closed = new BridgeError("unavailable", `worker ${worker.info.id} was stopped (${reason})`);
-    if (worker.process) {
-      const exited = await Promise.race([worker.process.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(500, deadline - Date.now())))]);
-      if (!exited) {
-        worker.process.kill("SIGKILL");
-        await worker.process.exited;
+    const proc = worker.process;
+    if (proc && !proc.exitInfo) {
+      // Python code holding the GIL reads neither the Shutdown frame nor SIGTERM: each
+      // step gets a short grace, then the next, harder one.
+      worker.connection.shutdown(0).catch(() => undefined);
+      if (!(await within(proc.exited, STOP_STEP_MS))) {
+        proc.kill("SIGTERM");
+        if (!(await within(proc.exited, STOP_STEP_MS))) {
+          proc.kill("SIGKILL");
+          await proc.exited;
+        }
       }
     }
-    worker.connection.close(closed);
-    await this.lost(worker, reason);
+    worker.connection.close(new BridgeError("unavailable", `worker ${worker.info.id} was stopped (${reason})`));
+    await this.lost(worker, undefined);
+  }
+}
+
+/** How long each step of stopping a worker (Shutdown, SIGTERM) may take before the next. */
+const STOP_STEP_MS = 500;
+
+/** `promise`'s value, or undefined if it takes longer than `ms` (the timer never outlives the wait). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -3,6 +3,7 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import {
   DescribeRequestSchema,
   DescribeResponseSchema,
+  Encoding,
   ErrorSchema,
   HandshakeRequestSchema,
   HandshakeResponseSchema,
@@ -83,12 +84,11 @@ export type WorkerFrame =
 const OPS = { call: InvokeOp.CALL, get: InvokeOp.GET, set: InvokeOp.SET, iterate: InvokeOp.ITERATE } as const;
 const LEN = WireType.LengthDelimited;
 const VARINT = WireType.Varint;
-const MSGPACK = 1;
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 function payload(w: BinaryWriter, field: number, p: RawPayload, trailer: Uint8Array[]): void {
   w.tag(field, LEN).fork();
-  w.tag(1, VARINT).uint32(MSGPACK);
+  w.tag(1, VARINT).uint32(Encoding.MSGPACK);
   if (p.data.length) w.tag(2, LEN).bytes(p.data);
   for (const buffer of p.buffers) {
     w.tag(3, LEN).bytes(EMPTY);

@@ -11,7 +11,7 @@ import {
   type HandshakeResponse,
   type Heartbeat,
 } from "@bridge/protocol";
-import { BridgeError, abortError, errorFromFrame } from "./bridge-error.js";
+import { BridgeError, abortError, connectionError, errorFromFrame, protoFromCode } from "./bridge-error.js";
 import type { ChannelTransport } from "./channel-transport.js";
 import { encodeHostMessage, type HostFrame, type RawPayload, type TraceContext, type WorkerFrame } from "./wire.js";
 
@@ -134,8 +134,20 @@ export class WorkerConnection {
   lastSeen = performance.now();
   /** The latest heartbeat. */
   heartbeat: Heartbeat | undefined;
-  /** Called once when the channel ends or fails while not closing. */
-  onBroken: (error: unknown) => void = () => undefined;
+  /**
+   * Called once when the channel ends or fails while not closing (the supervisor then
+   * replaces the worker). Until someone sets it (during the handshake), a broken channel
+   * rejects what is pending with the reason.
+   */
+  onBroken: (error: BridgeError) => void = (error) => this.close(error);
+  /**
+   * Calls the host gave up on (deadline, cancel) that may still occupy a thread in the
+   * worker: until the worker's answer to them arrives, then until the next heartbeat
+   * (which reports them as stuck threads if they could not be stopped). Routing counts
+   * them as load, so a worker does not look idle the moment its calls time out.
+   */
+  private readonly abandonedOpen = new Set<number>();
+  private abandonedAnswered = 0;
   private spinning = false;
   private spinUntil = 0;
 
@@ -185,6 +197,11 @@ export class WorkerConnection {
     return this.pending.size;
   }
 
+  /** Calls abandoned by the host that the worker's latest heartbeat cannot count yet. */
+  get abandoned(): number {
+    return this.abandonedOpen.size + this.abandonedAnswered;
+  }
+
   /** Runs one request; resolves with the encoded result. */
   invoke(request: InvokeRequest, signal: AbortSignal | undefined): Promise<RawPayload> {
     if (this.failure) return Promise.reject(this.failure);
@@ -197,6 +214,7 @@ export class WorkerConnection {
       if (signal) {
         onAbort = () => {
           if (this.pending.delete(id)) {
+            this.abandonedOpen.add(id);
             this.enqueue({ kind: "cancel", id });
             reject(abortError(signal));
           }
@@ -390,6 +408,7 @@ export class WorkerConnection {
       switch (frame.kind) {
         case "heartbeat":
           this.heartbeat = frame.heartbeat;
+          this.abandonedAnswered = 0;
           this.events.heartbeat?.(frame.heartbeat);
           continue;
         case "callback_request":
@@ -407,7 +426,12 @@ export class WorkerConnection {
           break;
       }
       const entry = this.pending.get(frame.id);
-      if (!entry) continue; // cancelled or timed out already
+      if (!entry) {
+        // The late answer of a call cancelled or timed out already: dropped. The next
+        // heartbeat is written after it, so it counts the call's thread if still stuck.
+        if (this.abandonedOpen.delete(frame.id)) this.abandonedAnswered++;
+        continue;
+      }
       this.pending.delete(frame.id);
       if (entry.kind === "control") {
         if (frame.kind === "error") entry.reject(errorFromFrame(frame.error, { worker: this.id }));
@@ -419,6 +443,9 @@ export class WorkerConnection {
       } else if (frame.kind === "result") {
         entry.resolve(frame.value);
       } else if (frame.kind === "error") {
+        // The worker stopped the call (its deadline, a cancel): its thread may still be
+        // stuck in it, which only the next heartbeat can tell.
+        if (frame.error.code === ErrorCode.DEADLINE_EXCEEDED || frame.error.code === ErrorCode.CANCELED) this.abandonedAnswered++;
         entry.reject(errorFromFrame(frame.error, { worker: this.id }));
       } else {
         entry.reject(new BridgeError("internal", `worker ${this.id} sent a ${frame.kind} frame for call ${frame.id}`));
@@ -448,7 +475,7 @@ export class WorkerConnection {
 
   private broken(error: unknown): void {
     if (this.failure) return;
-    this.onBroken(error);
+    this.onBroken(connectionError(error));
   }
 
   private fail(reason: BridgeError): void {
@@ -470,8 +497,7 @@ export class WorkerConnection {
  */
 export function hostErrorFrame(error: unknown): ErrorMessage {
   if (error instanceof BridgeError && error.name === "BridgeError") {
-    const code = error.code === "unavailable" ? ErrorCode.UNAVAILABLE : error.code === "invalid_argument" ? ErrorCode.INVALID_ARGUMENT : ErrorCode.INTERNAL;
-    return create(ErrorSchema, { code, message: error.message, hostErrorName: "BridgeError", hostStack: error.stack ?? "" });
+    return create(ErrorSchema, { code: protoFromCode(error.code), message: error.message, hostErrorName: "BridgeError", hostStack: error.stack ?? "" });
   }
   if (error instanceof Error) {
     return create(ErrorSchema, { code: ErrorCode.HOST_EXCEPTION, message: error.message, hostErrorName: error.name, hostStack: error.stack ?? "" });

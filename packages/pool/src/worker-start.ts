@@ -157,12 +157,15 @@ export async function startLocalWorker(options: StartOptions): Promise<StartedWo
 
 /**
  * Connects to a worker someone else started (`python -m bridge_worker serve`), over gRPC.
+ * `initial`: the pool's first start, which waits up to `startTimeoutMs` for it to listen.
  * @private
  */
-export async function connectRemoteWorker(options: StartOptions, endpoint: GrpcEndpoint): Promise<StartedWorker> {
+export async function connectRemoteWorker(options: StartOptions, endpoint: GrpcEndpoint, initial: boolean): Promise<StartedWorker> {
   const transport = await GrpcTransport.connect(endpoint);
   try {
-    await transport.waitReady(options.startTimeoutMs);
+    // A pool's first start waits for workers that come up after their host (a rollout);
+    // a reconnection fails fast and lets the supervisor's backoff and breaker pace it.
+    await transport.waitReady(options.startTimeoutMs, !initial);
   } catch (error) {
     transport.close();
     throw new BridgeError("unavailable", `remote worker ${options.id} at ${endpoint.address} is not reachable: ${errorText(error)}`, { cause: error });
