@@ -1,6 +1,6 @@
 // One fresh Node process measures one system: `node dist/child.js <system index> calls|cold`.
 // Prints one JSON line (a Measurement, or {coldMs}) on stdout.
-import { CONCURRENCIES, callbackCost, echoRate, fairness, latency, rssMB, streamCost, throughput, type Measurement } from "./measure.js";
+import { CONCURRENCIES, callbackCost, cpuPerCall, echoRate, fairness, latency, rssMB, streamCost, throughput, type Measurement } from "./measure.js";
 import { SYSTEMS } from "./systems.js";
 
 const [index, mode] = process.argv.slice(2);
@@ -40,6 +40,7 @@ for (const c of CONCURRENCIES) {
   const value = await attempt(errors, `throughput @${c}`, () => throughput(system, c, scale));
   if (value !== undefined) out.throughput[c] = value;
 }
+Object.assign(out, await attempt(errors, "CPU per call", () => cpuPerCall(system, scale)));
 if (system.echoBytes) {
   const echo = system.echoBytes;
   out.bytesMBps = await attempt(errors, "64 MiB bytes", () => echoRate(echo, () => new Uint8Array(MiB64).fill(7), 3));

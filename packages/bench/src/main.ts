@@ -66,6 +66,8 @@ const rows = samples.map((runs) => {
     fairP99Ms: pick((r) => r.fairP99Ms),
     callbackUs: pick((r) => r.callbackUs),
     streamItemUs: pick((r) => r.streamItemUs),
+    hostCpuUs: pick((r) => r.hostCpuUs),
+    childCpuUs: pick((r) => r.childCpuUs),
     errors: [...new Set(runs.flatMap((r) => r.errors ?? []))],
   };
 });
@@ -84,6 +86,8 @@ const head = [
   "fair p99 ms",
   "callback µs",
   "stream item µs",
+  "CPU µs/call @64: Node",
+  "CPU µs/call @64: Python",
 ];
 const lines = [`| ${head.join(" | ")} |`, `|---|${head.slice(1).map(() => "---:").join("|")}|`];
 rows.forEach((r, i) => {
@@ -101,6 +105,8 @@ rows.forEach((r, i) => {
       fmt(r.fairP99Ms, 2),
       fmt(r.callbackUs, 1),
       fmt(r.streamItemUs, 2),
+      fmt(r.hostCpuUs, 1),
+      fmt(r.childCpuUs, 1),
     ].join(" | ")} |`,
   );
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import type { System } from "./systems.js";
 
 /** Concurrency levels of the throughput columns. */
@@ -16,6 +16,9 @@ export interface Measurement {
   fairP99Ms?: number | undefined;
   callbackUs?: number | undefined;
   streamItemUs?: number | undefined;
+  /** CPU time per call at 64 in flight: this Node process, and its child processes (Python). */
+  hostCpuUs?: number | undefined;
+  childCpuUs?: number | undefined;
   errors?: string[] | undefined;
 }
 
@@ -52,6 +55,55 @@ export async function throughput(system: System, concurrency: number, scale: num
     }),
   );
   return total / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+/** CPU ticks (1/100 s) used so far by every descendant process of this one (Linux). */
+function descendantsCpuTicks(): number {
+  let ticks = 0;
+  const visit = (pid: number) => {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      let children = "";
+      try {
+        children = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8");
+      } catch {
+        continue;
+      }
+      for (const child of children.split(" ").filter(Boolean).map(Number)) {
+        try {
+          // Fields 14 and 15 (utime, stime) after the parenthesized command name.
+          const stat = readFileSync(`/proc/${child}/stat`, "utf8");
+          const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+          ticks += Number(fields[11]) + Number(fields[12]);
+        } catch {
+          // the child exited
+        }
+        visit(child);
+      }
+    }
+  };
+  visit(process.pid);
+  return ticks;
+}
+
+/** CPU µs per call with 64 calls in flight, on the host and in its child processes. */
+export async function cpuPerCall(system: System, scale: number): Promise<{ hostCpuUs: number; childCpuUs: number }> {
+  const total = Math.round(80_000 * scale);
+  const host = process.cpuUsage();
+  const child = descendantsCpuTicks();
+  let issued = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (issued < total) await check(system, issued++);
+    }),
+  );
+  const used = process.cpuUsage(host);
+  return { hostCpuUs: (used.user + used.system) / total, childCpuUs: ((descendantsCpuTicks() - child) * 10_000) / total };
 }
 
 /** MB/s of a round trip (both directions counted) of `size` bytes. */

@@ -500,7 +500,7 @@ describe("authenticated sockets", () => {
           (envelope, buffers) => void (answers += decodeWorkerMessage(envelope, buffers).length),
           () => resolve(),
         ).then((lane) => {
-          const { envelope, trailer } = encodeHostMessage(frames, false);
+          const { envelope, trailer } = encodeHostMessage(frames);
           lane.send(envelope, trailer);
         });
       });
