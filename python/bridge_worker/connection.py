@@ -376,7 +376,7 @@ class Connection:
                 callback=callback_id,
                 args=payload,
                 call_id=parent.id if parent else 0,
-                trace=telemetry.current(),
+                trace=telemetry.current(parent.invoke if parent else None),
             ),
         )
         if parent is not None:

@@ -7,9 +7,11 @@ nest under it), and a host callback made from that code carries the current span
 context back in its CallbackRequest. Without a trace context, or without
 opentelemetry, nothing here runs beyond one attribute check per call.
 
-The worker never configures OpenTelemetry: spans record only if the user's code (a
-``setup`` call, ``sitecustomize``, an auto-instrumentation agent) installs an SDK;
-otherwise the context still propagates, so the host's spans stay one trace.
+The worker never configures OpenTelemetry: spans exist only once the user's code (a
+``setup`` call, ``sitecustomize``, an auto-instrumentation agent) installs a tracer
+provider. Until then a call gets no span at all (making one would cost a few µs per call
+for nothing), and a callback carries the host span's own context back, so the host's
+spans still form one trace.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ class _Otel:
         self.tracer = trace.get_tracer("bridge_worker")
         self.server = trace.SpanKind.SERVER
         self.error = trace.StatusCode.ERROR
+        self._unset = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+
+    def configured(self) -> bool:
+        """Whether a tracer provider was installed (by the user's code)."""
+        return not isinstance(self.trace.get_tracer_provider(), self._unset)
 
 
 def _load() -> _Otel | None:
@@ -51,7 +58,7 @@ def start(invoke: pb.Invoke, call_id: int) -> Any:
     if not invoke.trace.traceparent:
         return None
     otel = _load()
-    if otel is None:
+    if otel is None or not otel.configured():
         return None
     carrier = {"traceparent": invoke.trace.traceparent}
     if invoke.trace.tracestate:
@@ -84,15 +91,17 @@ def end(span: Any, outcome: str, message: str = "") -> None:
     span.end()
 
 
-def current() -> pb.TraceContext | None:
-    """The current span's trace context, for a CallbackRequest (None without one)."""
+def current(invoke: pb.Invoke | None) -> pb.TraceContext | None:
+    """The trace context for a CallbackRequest made by the call ``invoke`` (None: none):
+    the current span's, or without one (no provider installed) the host span's."""
     otel = _otel
-    if not otel:
-        return None
-    carrier: dict[str, str] = {}
-    otel.propagator.inject(carrier)
-    if "traceparent" not in carrier:
-        return None
-    return pb.TraceContext(
-        traceparent=carrier["traceparent"], tracestate=carrier.get("tracestate", "")
-    )
+    if otel:
+        carrier: dict[str, str] = {}
+        otel.propagator.inject(carrier)
+        if "traceparent" in carrier:
+            return pb.TraceContext(
+                traceparent=carrier["traceparent"], tracestate=carrier.get("tracestate", "")
+            )
+    if invoke is not None and invoke.trace.traceparent:
+        return invoke.trace
+    return None

@@ -38,8 +38,10 @@ _RETIRE_S = 30.0
 #: The watchdog parks after this long with no job running and nothing queued.
 _WATCHDOG_IDLE_S = 0.25
 #: A batch's answers are flushed early after this many jobs, so the host can work on
-#: them (and send more calls) while the rest of the batch runs: the two overlap.
-_FLUSH_EVERY = 16
+#: them (and send more calls) while the rest of the batch runs: the two overlap. 8
+#: measured best with 16 calls in flight (~100k calls/s against ~53k with 16) and costs
+#: ~5% with 64 (more writes, each answering fewer calls).
+_FLUSH_EVERY = 8
 
 
 class Leader(Protocol):

@@ -69,6 +69,17 @@ describe("telemetry", () => {
     expect(pyOuter.attributes).toMatchObject({ "bridge.target": "values_fixtures.call_back", "bridge.outcome": "ok" });
   });
 
+  it("with no tracer provider in the worker, a callback's span is the child of the call's", async () => {
+    await using plain = await createBridge({ env: { PYTHONPATH: fixtures } });
+    exporter.reset();
+    const double = async (x: number) => Promise.resolve(x * 2);
+    expect(await plain.call("values_fixtures.call_back", [double, 4])).toBe(8);
+    const outer = spanNamed("bridge call values_fixtures.call_back");
+    const callback = spanNamed("bridge callback double");
+    expect(callback.spanContext().traceId).toBe(outer.spanContext().traceId);
+    expect(parentOf(callback)).toBe(outer.spanContext().spanId);
+  });
+
   it("a failed call's span carries the error code, on both sides", async () => {
     exporter.reset();
     const error = (await bridge.call("values_fixtures.counted", ["fail"]).catch((e: unknown) => e)) as BridgeError;
