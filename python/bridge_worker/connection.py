@@ -383,7 +383,13 @@ class Connection:
             parent.waiter = waiter
         self.writer.send(frame_entry(frame), encoded.buffers)
         if self.closed:  # closed while sending: nobody will answer
-            waiter.fail(HostUnavailableError("the connection to the host closed", "BridgeError"))
+            waiter.fail(
+                HostUnavailableError(
+                    f"the host that owns callback {callback_id} is gone (the connection to the"
+                    " host closed)",
+                    "BridgeError",
+                )
+            )
         return request_id
 
     def _outcome(self, request_id: int, waiter: callbacks.Waiter) -> Any:

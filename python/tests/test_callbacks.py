@@ -18,7 +18,9 @@ def test_calling_a_host_function_after_its_connection_closed_raises(worker: Work
             error = await other.error(f"{LIB}.call_stored", ["gone"])
             assert error.code == pb.ERROR_CODE_PYTHON_EXCEPTION
             assert error.exception.type == "bridge_worker.host.HostUnavailableError"
-            assert "callback c1 is gone" in error.exception.message
+            # The worker may notice the first host left before the call or while it waits.
+            message = error.exception.message
+            assert "callback c1 is gone" in message or "connection to the host closed" in message
             # Python code catches it as the one documented type, HostError.
             caught = await other.call_value(f"{LIB}.catch_stored", "gone")
             assert caught[:3] == [
