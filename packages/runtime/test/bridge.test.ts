@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { rejection } from "./helpers.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BridgeError, PyRef, PythonError, createBridge, type Bridge } from "../src/index.js";
 
@@ -34,14 +35,6 @@ function gate(name: string) {
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<BridgeError> {
-  const error = await promise.then(
-    () => new Error("expected a rejection"),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BridgeError);
-  return error as BridgeError;
-}
 
 function alive(pid: number): boolean {
   try {

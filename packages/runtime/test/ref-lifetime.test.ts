@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { workerHolds } from "./helpers.js";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { BridgeError, createBridge, type Bridge, type PyRef } from "../src/index.js";
 
@@ -19,16 +20,6 @@ afterAll(async () => {
   rmSync(gates, { recursive: true, force: true });
 });
 
-/** Whether the worker still holds the object under the ref's id (a raw GET on it). */
-async function workerHolds(ref: PyRef): Promise<boolean> {
-  try {
-    await bridge.pool.invoke({ op: "get", target: "", ref: ref.id }, { workerId: ref.workerId });
-    return true;
-  } catch (error) {
-    if (error instanceof BridgeError && error.code === "not_found") return false;
-    throw error;
-  }
-}
 
 it("`await using p = ...; return p.call('peek')` (no await on the return) gets its answer (the peekable repro)", async () => {
   let made: PyRef | undefined;
@@ -40,7 +31,7 @@ it("`await using p = ...; return p.call('peek')` (no await on the return) gets i
   }
   expect(await peekFirst()).toBe(1);
   expect(made!.released).toBe(true);
-  await expect.poll(() => workerHolds(made!)).toBe(false); // and released after all
+  await expect.poll(() => workerHolds(bridge, made!)).toBe(false); // and released after all
 });
 
 it("a release waits for the call in flight, then reaches the worker", async () => {
@@ -52,10 +43,10 @@ it("a release waits for the call in flight, then reaches the worker", async () =
   expect(obj.released).toBe(true);
   // Further use fails at once on the host; the worker still holds the object for the call.
   expect(((await obj.call("ping", [1]).catch((e: unknown) => e)) as BridgeError).code).toBe("not_found");
-  expect(await workerHolds(obj)).toBe(true);
+  expect(await workerHolds(bridge, obj)).toBe(true);
   writeFileSync(gate, "");
   expect(await pending).toBe(true);
-  await expect.poll(() => workerHolds(obj)).toBe(false);
+  await expect.poll(() => workerHolds(bridge, obj)).toBe(false);
 });
 
 it("a ref passed as an argument is kept until the call using it is answered", async () => {
@@ -67,7 +58,7 @@ it("a ref passed as an argument is kept until the call using it is answered", as
     return bridge.call("bridge_fixtures.same", [account, account]);
   }
   expect(await sameTwice()).toBe(true);
-  await expect.poll(() => workerHolds(made!)).toBe(false);
+  await expect.poll(() => workerHolds(bridge, made!)).toBe(false);
 });
 
 it("many calls in flight on one ref: the release goes after the last", async () => {
@@ -77,8 +68,8 @@ it("many calls in flight on one ref: the release goes after the last", async () 
   const quick = Array.from({ length: 20 }, (_, i) => obj.call<number>("ping", [i]));
   await obj.release();
   expect(await Promise.all(quick)).toEqual(Array.from({ length: 20 }, (_, i) => i));
-  expect(await workerHolds(obj)).toBe(true); // the slow call still runs
+  expect(await workerHolds(bridge, obj)).toBe(true); // the slow call still runs
   writeFileSync(gate, "");
   expect(await slow).toBe(true);
-  await expect.poll(() => workerHolds(obj)).toBe(false);
+  await expect.poll(() => workerHolds(bridge, obj)).toBe(false);
 });

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { workerHolds } from "./helpers.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BridgeError, createBridge, type Bridge, type PyRef, type Session } from "../src/index.js";
 import { decode } from "../src/codec.js";
@@ -31,16 +32,6 @@ async function onWorker<T>(workerId: string, target: string): Promise<T> {
 
 const alive = (s: Session | string) => onWorker<number>(typeof s === "string" ? s : s.workerId, "bridge_sessions:alive");
 
-/** Whether the worker still holds the object under the ref's id (a raw GET on it). */
-async function workerHolds(ref: PyRef): Promise<boolean> {
-  try {
-    await bridge.pool.invoke({ op: "get", target: "", ref: ref.id }, { workerId: ref.workerId });
-    return true;
-  } catch (error) {
-    if (error instanceof BridgeError && error.code === "not_found") return false;
-    throw error;
-  }
-}
 
 describe("sessions", () => {
   it("pin one worker, so module-level state carries from call to call", async () => {
@@ -79,7 +70,7 @@ describe("sessions", () => {
     expect(session.size).toBe(0);
     // Asked of the worker: the ids are gone and so are the objects.
     await expect.poll(() => alive(session)).toBe(baseline);
-    for (const ref of refs) expect(await workerHolds(ref)).toBe(false);
+    for (const ref of refs) expect(await workerHolds(bridge, ref)).toBe(false);
     // The session and its objects refuse further use, clearly.
     const afterClose = (await session.call("bridge_sessions.alive").catch((e: unknown) => e)) as BridgeError;
     expect(afterClose.code).toBe("unavailable");
@@ -182,6 +173,6 @@ describe("sessions", () => {
     await closing;
     expect(made.released).toBe(true);
     await expect.poll(() => alive(session)).toBe(baseline);
-    expect(await workerHolds(made)).toBe(false);
+    expect(await workerHolds(bridge, made)).toBe(false);
   });
 });

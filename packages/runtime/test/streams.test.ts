@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { workerHolds } from "./helpers.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BridgeError, PythonError, createBridge, type Bridge, type PyRef } from "../src/index.js";
 
@@ -25,16 +26,6 @@ async function probe(): Promise<{ ref: PyRef; stats: () => Promise<Stats> }> {
   return { ref, stats: () => ref.call<Stats>("stats") };
 }
 
-/** Whether the worker still holds the object (asked of the worker: a raw GET on the id). */
-async function workerHolds(ref: PyRef): Promise<boolean> {
-  try {
-    await bridge.pool.invoke({ op: "get", target: "", ref: ref.id }, { workerId: ref.workerId });
-    return true;
-  } catch (error) {
-    if (error instanceof BridgeError && error.code === "not_found") return false;
-    throw error;
-  }
-}
 
 describe("Python generators as AsyncIterables", () => {
   it("a generator abandoned after 3 of 1e9 items runs its finally, and the worker drops it", async () => {
@@ -51,7 +42,7 @@ describe("Python generators as AsyncIterables", () => {
     expect(stats.closed_by_exit).toBe(1); // closed at its yield (GeneratorExit), not run out
     expect(stats.produced).toBeLessThanOrEqual(3 + 8);
     expect(gen.released).toBe(true);
-    await expect.poll(() => workerHolds(gen)).toBe(false);
+    await expect.poll(() => workerHolds(bridge, gen)).toBe(false);
   });
 
   it("a slow consumer keeps the producer at most highWaterMark items ahead", async () => {

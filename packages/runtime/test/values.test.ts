@@ -3,9 +3,10 @@
  * test per corruption issue 7 found, and the numpy / Arrow / datetime mappings.
  */
 import { fileURLToPath } from "node:url";
+import { rejection } from "./helpers.js";
 import { tableFromArrays, type Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BridgeError, NDArray, PyDate, PyDateTime, PyRef, PyTimedelta, createBridge, type Bridge } from "../src/index.js";
+import { NDArray, PyDate, PyDateTime, PyRef, PyTimedelta, createBridge, type Bridge } from "../src/index.js";
 
 const fixtures = fileURLToPath(new URL("./fixtures", import.meta.url));
 
@@ -19,14 +20,6 @@ afterAll(async () => {
   await bridge?.close();
 });
 
-async function refusal(promise: Promise<unknown>): Promise<BridgeError> {
-  const error = await promise.then(
-    () => new Error("expected a refusal"),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BridgeError);
-  return error as BridgeError;
-}
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 
@@ -156,11 +149,11 @@ describe("keys", () => {
 
   it("distinct JS keys that are one Python key are refused, not merged", async () => {
     for (const map of [new Map<unknown, unknown>([[1, "a"], [1n, "b"]]), new Map<unknown, unknown>([[true, "a"], [1, "b"]]), new Map<unknown, unknown>([[[1], "a"], [[1], "b"]])]) {
-      const error = await refusal(bridge.call("values_fixtures.echo", [map]));
+      const error = await rejection(bridge.call("values_fixtures.echo", [map]));
       expect(error.code).toBe("invalid_argument");
       expect(error.message).toMatch(/equal as Python dict keys/);
     }
-    expect((await refusal(bridge.call("values_fixtures.echo", [new Set<unknown>([0, false])]))).message).toMatch(/one would be lost/);
+    expect((await rejection(bridge.call("values_fixtures.echo", [new Set<unknown>([0, false])]))).message).toMatch(/one would be lost/);
   });
 
   it("dicts with non-string keys arrive as Maps", async () => {
@@ -179,7 +172,7 @@ describe("huge values", () => {
 
   it("a result larger than the host takes is refused as resource_exhausted, never a ref", async () => {
     await using small = await createBridge({ env: { PYTHONPATH: fixtures }, maxBufferBytes: 1 << 20 });
-    const error = await refusal(small.call("values_fixtures.big_bytearray", [(1 << 20) + 1]));
+    const error = await rejection(small.call("values_fixtures.big_bytearray", [(1 << 20) + 1]));
     expect(error.code).toBe("resource_exhausted");
     expect(error.message).toMatch(/1048577 bytes/);
     expect(error.message).toMatch(/limit of 1048576 bytes/);
@@ -190,14 +183,14 @@ describe("huge values", () => {
 
 describe("inline size", () => {
   it("arguments too large to travel inline are refused before they are sent", async () => {
-    const error = await refusal(bridge.call("builtins.len", ["x".repeat(256 * 2 ** 20)]));
+    const error = await rejection(bridge.call("builtins.len", ["x".repeat(256 * 2 ** 20)]));
     expect(error.code).toBe("resource_exhausted");
     expect(error.message).toMatch(/268435\d+ bytes inline/);
     expect(await bridge.call("builtins.len", ["ok"])).toBe(2);
   });
 
   it("a result too large to travel inline is refused in the worker, which keeps serving", async () => {
-    const error = await refusal(bridge.call("operator.mul", ["x", 256 * 2 ** 20]));
+    const error = await rejection(bridge.call("operator.mul", ["x", 256 * 2 ** 20]));
     expect(error.code).toBe("resource_exhausted");
     expect(error.message).toMatch(/bytes inline/);
     expect(await bridge.call("builtins.len", ["ok"])).toBe(2);
@@ -231,29 +224,29 @@ describe("what has no Python form is refused with its path", () => {
   }
 
   it("a class instance", async () => {
-    const error = await refusal(bridge.call("values_fixtures.echo", [{ user: { avatar: new User("ada") } }]));
+    const error = await rejection(bridge.call("values_fixtures.echo", [{ user: { avatar: new User("ada") } }]));
     expect(error.code).toBe("invalid_argument");
     expect(error.message).toMatch(/args\[0\]\.user\.avatar/);
     expect(error.message).toMatch(/User/);
   });
 
   it("a symbol, a symbol key, and a function where functions are not passed", async () => {
-    expect((await refusal(bridge.call("values_fixtures.echo", [[1, Symbol("s")]]))).message).toMatch(/args\[0\]\[1\].*symbol/);
-    expect((await refusal(bridge.call("values_fixtures.echo", [{ [Symbol("k")]: 1 }]))).message).toMatch(/args\[0\].*symbol-keyed/);
-    const kw = await refusal(bridge.call("bridge_fixtures.echo_args", [], { opts: { when: new WeakMap() } }));
+    expect((await rejection(bridge.call("values_fixtures.echo", [[1, Symbol("s")]]))).message).toMatch(/args\[0\]\[1\].*symbol/);
+    expect((await rejection(bridge.call("values_fixtures.echo", [{ [Symbol("k")]: 1 }]))).message).toMatch(/args\[0\].*symbol-keyed/);
+    const kw = await rejection(bridge.call("bridge_fixtures.echo_args", [], { opts: { when: new WeakMap() } }));
     expect(kw.message).toMatch(/kwargs\.opts\.when/);
   });
 
   it("a circular structure and a 10,000-deep one, with clear messages", async () => {
     const a: Record<string, unknown> = { x: 1 };
     a.self = { again: a };
-    const circular = await refusal(bridge.call("values_fixtures.echo", [a]));
+    const circular = await rejection(bridge.call("values_fixtures.echo", [a]));
     expect(circular.code).toBe("invalid_argument");
     expect(circular.message).toMatch(/args\[0\]\.self\.again/);
     expect(circular.message).toMatch(/circular/);
     let deep: unknown[] = [];
     for (let i = 0; i < 10_000; i++) deep = [deep];
-    const tooDeep = await refusal(bridge.call("values_fixtures.echo", [deep]));
+    const tooDeep = await rejection(bridge.call("values_fixtures.echo", [deep]));
     expect(tooDeep.code).toBe("invalid_argument");
     expect(tooDeep.message).toMatch(/deeper than \d+ levels/);
     expect(tooDeep.message).not.toMatch(/call stack/);
