@@ -446,7 +446,6 @@ class BridgeImpl implements Bridge, RefHost {
     this.memo.miss();
     const result = await this.invokeHolding(request, invokeOptions, undefined);
     if (outcome) Object.assign(outcome, { workerId: result.workerId, responseBytes: payloadBytes(result.value) });
-    const kept = { data: result.value.data.slice(), buffers: result.value.buffers.map((b) => b.slice()) };
     const host = this.decodeHost(result.workerId, route.session);
     let live = false;
     const value = decode(
@@ -460,7 +459,8 @@ class BridgeImpl implements Bridge, RefHost {
       },
       () => `the result of ${what()}`,
     );
-    if (!live) this.memo.set(key, kept, memo);
+    // A copy of the bytes, taken before the caller can touch what was decoded from them.
+    if (!live) this.memo.set(key, { data: result.value.data.slice(), buffers: result.value.buffers.map((b) => b.slice()) }, memo);
     return value;
   }
 
